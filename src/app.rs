@@ -1,0 +1,167 @@
+//! The whole pipeline of one run: pull → snapshot → figures → report files
+//! → (state, delivery). The CLI and the scheduler both call `run`.
+
+use crate::config::{ConfigOrigin, ReportSettings, Settings};
+use crate::metrics::{self, Figures, Method};
+use crate::period::Period;
+use crate::report;
+use crate::source::{self, Pulled};
+use crate::state::Store;
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::path::PathBuf;
+
+/// What the caller asks for; every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Period to report; default: each report's own `period` selector.
+    pub period: Option<String>,
+    /// Books as of the start of this local date; default: today, or the
+    /// period's end when the period is over.
+    pub as_of: Option<NaiveDate>,
+    /// Run only this report; default: all.
+    pub report: Option<String>,
+    /// Replaces `out_dir`.
+    pub out: Option<PathBuf>,
+    /// Compute and write files; change no state and send nothing.
+    pub dry_run: bool,
+    /// Send again to recipients who already got this report.
+    pub force: bool,
+}
+
+/// How one report's run ended.
+#[derive(Debug)]
+pub struct ReportOutcome {
+    pub name: String,
+    pub figures: Figures,
+    pub currency: String,
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+}
+
+/// The period and as_of for one report: the selector (or `--period`) read
+/// on the local date of `now` in the report's zone.
+pub fn plan(
+    r: &ReportSettings,
+    s: &Settings,
+    opts: &RunOptions,
+    now: DateTime<Utc>,
+) -> Result<(Period, NaiveDate)> {
+    let today = now.with_timezone(&r.tz).date_naive();
+    let fiscal = s.metrics.fiscal_start_month;
+    let period = match &opts.period {
+        Some(p) => Period::parse(p, fiscal).with_context(|| "--period")?,
+        None => r.period.period(today, fiscal),
+    };
+    let as_of = opts.as_of.unwrap_or(if period.end <= today {
+        period.end
+    } else {
+        today
+    });
+    if as_of < period.start {
+        bail!(
+            "--as-of {as_of} is before the period {} starts ({}): nothing would have happened yet; give a later --as-of",
+            period.label(),
+            period.start
+        );
+    }
+    Ok((period, as_of))
+}
+
+/// Runs the selected reports on one pull of the source.
+pub async fn run(
+    s: &Settings,
+    origin: &ConfigOrigin,
+    opts: &RunOptions,
+    now: DateTime<Utc>,
+) -> Result<Vec<ReportOutcome>> {
+    let reports: Vec<&ReportSettings> = match &opts.report {
+        Some(name) => vec![s.report(name).with_context(|| {
+            format!(
+                "--report {name:?} is not configured; configured reports: {}",
+                s.reports
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?],
+        None => s.reports.iter().collect(),
+    };
+    if reports.is_empty() {
+        bail!("the config has no [[reports]]; add one (see config/example.toml)");
+    }
+    // Plan every report before pulling, so a bad --period fails fast.
+    let plans = reports
+        .iter()
+        .map(|r| plan(r, s, opts, now))
+        .collect::<Result<Vec<_>>>()?;
+
+    let today = now.with_timezone(&s.tz).date_naive();
+    let pulled = source::pull(s, origin, today)
+        .await
+        .context("pulling the CRM data")?;
+    tracing::info!(
+        source = s.source.kind.as_str(),
+        rows = pulled.rows(),
+        "{}",
+        pulled.description
+    );
+
+    let mut out = Vec::new();
+    for (r, (period, as_of)) in reports.into_iter().zip(plans) {
+        out.push(
+            run_one(s, r, &pulled, period, as_of, opts)
+                .with_context(|| format!("report {:?}", r.name))?,
+        );
+    }
+    Ok(out)
+}
+
+fn run_one(
+    s: &Settings,
+    r: &ReportSettings,
+    pulled: &Pulled,
+    period: Period,
+    as_of: NaiveDate,
+    opts: &RunOptions,
+) -> Result<ReportOutcome> {
+    let mut msettings = s.metrics.clone();
+    msettings.tz = r.tz;
+
+    // A dry run reads history when there is some, and never creates it.
+    let mut store = if opts.dry_run && !s.state_dir.join(crate::state::FILE_NAME).exists() {
+        None
+    } else {
+        Some(Store::open(&s.state_dir)?)
+    };
+    let stored = match store.as_mut() {
+        Some(st) => st.forecasts_for(&period)?,
+        None => Vec::new(),
+    };
+    let figures = metrics::compute(&pulled.snapshot, period, as_of, &msettings, &stored);
+
+    let json = report::report_json(&figures, &pulled.snapshot.currency);
+    let mut bytes = serde_json::to_vec_pretty(&json)?;
+    bytes.push(b'\n');
+    let out_dir = opts.out.clone().unwrap_or_else(|| s.out_dir.clone());
+    let dir = out_dir.join(&r.name).join(period.label());
+    let files = crate::deliver::files::publish_dir(&dir, &[("report.json".to_string(), bytes)])?;
+
+    if !opts.dry_run {
+        let values: Vec<(Method, rust_decimal::Decimal)> = Method::ALL
+            .into_iter()
+            .filter_map(|m| figures.forecasts.get(m).map(|v| (m, report::cents(v))))
+            .collect();
+        if let Some(st) = store.as_mut() {
+            st.save_forecasts(&r.name, &figures.forecasts.target, as_of, &values)?;
+        }
+    }
+    Ok(ReportOutcome {
+        name: r.name.clone(),
+        figures,
+        currency: pulled.snapshot.currency.clone(),
+        dir,
+        files,
+    })
+}

@@ -1,0 +1,76 @@
+//! The command line: parsing (clap derive) and one function per command.
+//! Commands only parse, wire and print; the work happens in the library.
+
+mod check;
+mod run;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "salesops",
+    version,
+    about = "Sales operations review: KPIs, forecasts, quadrants and commission from your CRM, as a report by email."
+)]
+pub struct Cli {
+    /// Log format: text for people, json for containers.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArg {
+    /// The config file (TOML). Default: the built-in demo config.
+    #[arg(long, short, env = "SALESOPS_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+use clap::Args;
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Compute the reports now, write them under out_dir and deliver them.
+    Run(run::RunArgs),
+    /// Validate the config and say what it would do.
+    Check(ConfigArg),
+}
+
+/// Runs the parsed command; the exit code is 0 on success, 1 when some
+/// delivery failed, 2 on error (returned as Err).
+pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Check(args) => check::check(args),
+    }
+}
+
+/// Loads and resolves the config, reporting every problem at once.
+pub fn settings(
+    arg: &ConfigArg,
+) -> anyhow::Result<(salesops::config::Settings, salesops::config::ConfigOrigin)> {
+    let (raw, origin) = salesops::config::load(arg.config.as_deref())?;
+    let name = match &origin {
+        salesops::config::ConfigOrigin::File(p) => p.display().to_string(),
+        salesops::config::ConfigOrigin::Embedded => "the built-in config".into(),
+    };
+    let s = salesops::config::Settings::resolve(raw).map_err(|errs| {
+        anyhow::anyhow!(
+            "{} problem(s) in {name}:\n  {}",
+            errs.len(),
+            errs.join("\n  ")
+        )
+    })?;
+    Ok((s, origin))
+}

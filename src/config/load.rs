@@ -1,0 +1,98 @@
+//! Reading the layers: built-in defaults < the file < `SALESOPS__…`
+//! environment variables (`SALESOPS__SOURCE__TOKEN` → `source.token`).
+
+use super::RawConfig;
+use anyhow::{anyhow, Context, Result};
+use config::{Config, Environment, File, FileFormat};
+use std::path::{Path, PathBuf};
+
+/// The config used when no `--config` is given: the demo CRM, file delivery.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../config/default.toml");
+
+/// Where the config came from; relative `[source] path`s are read from the
+/// config file's folder.
+#[derive(Debug, Clone)]
+pub enum ConfigOrigin {
+    Embedded,
+    File(PathBuf),
+}
+
+impl ConfigOrigin {
+    pub fn dir(&self) -> Option<&Path> {
+        match self {
+            ConfigOrigin::Embedded => None,
+            ConfigOrigin::File(p) => p.parent(),
+        }
+    }
+}
+
+/// Loads the config file (or the embedded default) with the environment on top.
+pub fn load(path: Option<&Path>) -> Result<(RawConfig, ConfigOrigin)> {
+    match path {
+        None => Ok((
+            load_str(EMBEDDED_DEFAULT, "the built-in default config", true)?,
+            ConfigOrigin::Embedded,
+        )),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| {
+                format!(
+                    "cannot read config file {}: check the path given to --config",
+                    p.display()
+                )
+            })?;
+            let raw = load_str(&text, &p.display().to_string(), true)?;
+            Ok((raw, ConfigOrigin::File(p.to_path_buf())))
+        }
+    }
+}
+
+/// Parses TOML text (named `origin` in errors), optionally with the
+/// `SALESOPS__…` environment on top.
+pub fn load_str(text: &str, origin: &str, with_env: bool) -> Result<RawConfig> {
+    let mut b = Config::builder().add_source(File::from_str(text, FileFormat::Toml));
+    if with_env {
+        // `prefix_separator` must be set too, or config-rs expects
+        // SALESOPS___… (see shared notes, "config prefix trap").
+        b = b.add_source(
+            Environment::with_prefix("SALESOPS")
+                .prefix_separator("__")
+                .separator("__"),
+        );
+    }
+    let cfg = b
+        .build()
+        .map_err(|e| anyhow!("{origin}: {}", tidy(&e.to_string())))?;
+    serde_path_to_error::deserialize::<_, RawConfig>(cfg).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = tidy(&e.inner().to_string());
+        anyhow!(
+            "{origin}: {}: {inner}",
+            if path == "." {
+                "top level".to_string()
+            } else {
+                path
+            }
+        )
+    })
+}
+
+/// config-rs messages say "for key `x` in …" after the fact; the path is
+/// already in front, so keep only the reason and make it read plainly.
+fn tidy(msg: &str) -> String {
+    let msg = msg.split(" for key ").next().unwrap_or(msg).trim();
+    // "invalid type: string \"5%\", expected a float" → "expected a number, got \"5%\""
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = msg.strip_prefix(prefix) {
+            if let Some((got, expected)) = rest.rsplit_once(", expected ") {
+                let got = got.strip_prefix("string ").unwrap_or(got);
+                let expected = match expected {
+                    "a float" | "a floating point" | "f64" | "an f64" => "a number",
+                    "u64" | "u32" | "u16" | "i64" | "an integer" => "a whole number",
+                    e => e,
+                };
+                return format!("expected {expected}, got {got}");
+            }
+        }
+    }
+    msg.to_string()
+}

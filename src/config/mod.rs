@@ -1,0 +1,288 @@
+//! Configuration: the TOML keys users write (`RawConfig`, serde only), how
+//! the layers are merged (built-in defaults < file < `SALESOPS__…`
+//! environment), and a pure `resolve()` that checks every key and yields the
+//! typed `Settings` the rest of the program uses.
+//!
+//! Every field's doc comment states its default; `config/example.toml`
+//! lists them all and is a test fixture.
+
+mod delivery;
+mod load;
+mod report;
+mod resolve;
+mod source;
+
+pub use delivery::{Auth, DeliveryConfig, DeliveryKind, Security};
+pub use load::{load, load_str, ConfigOrigin, EMBEDDED_DEFAULT};
+pub use report::{PeriodSelector, ReportConfig};
+pub use resolve::{ReportSettings, Settings};
+pub use source::{Secret, SourceConfig, SourceKind};
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The whole config file, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// IANA time zone that decides which day, month and quarter a timestamp
+    /// belongs to. Default "UTC".
+    #[serde(default = "defaults::timezone")]
+    pub timezone: String,
+    /// ISO 4217 code of the report currency (amounts are taken as they are,
+    /// not converted). Default "USD".
+    #[serde(default = "defaults::currency")]
+    pub currency: String,
+    /// First month (1-12) of the fiscal year; quarters follow it. Default 1.
+    #[serde(default = "defaults::fiscal_year_start_month")]
+    pub fiscal_year_start_month: u32,
+    /// Where the SQLite state (forecast history, sends, runs) lives. Default "state".
+    #[serde(default = "defaults::state_dir")]
+    pub state_dir: PathBuf,
+    /// Where reports are written. Default "reports".
+    #[serde(default = "defaults::out_dir")]
+    pub out_dir: PathBuf,
+    /// Role of a rep that has no `[[reps]]` entry. Default "junior".
+    #[serde(default = "defaults::default_role")]
+    pub default_role: String,
+    /// Labels of the reports: "en" or "ko". Default "en"; a report may override it.
+    #[serde(default = "defaults::locale")]
+    pub locale: String,
+    /// Folder whose template files replace the built-in ones of the same
+    /// name. Default: none (built-in templates only).
+    #[serde(default)]
+    pub templates_dir: Option<PathBuf>,
+    /// A TrueType/OpenType font for the charts (must have Hangul glyphs for
+    /// Korean names). Default: the font built into the binary.
+    #[serde(default)]
+    pub chart_font: Option<PathBuf>,
+    /// `serve`: seconds a run in flight may take to finish after SIGTERM. Default 120.
+    #[serde(default = "defaults::shutdown_timeout_seconds")]
+    pub shutdown_timeout_seconds: u64,
+    /// `serve`: on start, run each report whose latest scheduled period was
+    /// not delivered. Default true.
+    #[serde(default = "defaults::catch_up")]
+    pub catch_up: bool,
+    /// `serve`: how long a failed run is retried (with backoff) before it is
+    /// given up. Default 60.
+    #[serde(default = "defaults::retry_for_minutes")]
+    pub retry_for_minutes: u64,
+    /// Where the CRM data comes from.
+    #[serde(default)]
+    pub source: SourceConfig,
+    /// Quota and commission per role. Default: junior (10,000 a month) and
+    /// senior (25,000 a month), both at a 10 % commission rate.
+    #[serde(default = "defaults::roles")]
+    pub roles: BTreeMap<String, RoleConfig>,
+    /// Per-rep settings, matched by email (ignoring case) or id.
+    #[serde(default)]
+    pub reps: Vec<RepConfig>,
+    #[serde(default)]
+    pub forecast: ForecastConfig,
+    #[serde(default)]
+    pub quadrants: QuadrantsConfig,
+    #[serde(default)]
+    pub activities: ActivitiesConfig,
+    #[serde(default)]
+    pub leads: LeadsConfig,
+    /// The reports to produce. Default: none in a config file (the built-in
+    /// config used without `--config` has one, "monthly").
+    #[serde(default)]
+    pub reports: Vec<ReportConfig>,
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    /// Monthly quota in the report currency. Required.
+    pub monthly_quota: Option<f64>,
+    /// Share of revenue paid once the quota is reached. Default 0.10.
+    #[serde(default = "defaults::commission_rate")]
+    pub commission_rate: f64,
+    /// Rate paid on revenue above quota. Default: the commission rate.
+    #[serde(default)]
+    pub accelerator_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepConfig {
+    /// Matches the CRM rep's email, ignoring case.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Or matches the CRM rep's id exactly.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// A key of `[roles]`. Default: `default_role`.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Monthly quota that replaces the role's. Default: the role's.
+    #[serde(default)]
+    pub quota: Option<f64>,
+    /// Hire date (YYYY-MM-DD) that replaces the CRM's. Default: the CRM's.
+    #[serde(default)]
+    pub start_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastConfig {
+    /// Growth applied to the historical run-rate. Default 0.05.
+    #[serde(default = "defaults::growth_rate")]
+    pub growth_rate: f64,
+    /// Revenue a new rep is assumed to bring in each month of the target. Default 5000.
+    #[serde(default = "defaults::new_rep_first_month_revenue")]
+    pub new_rep_first_month_revenue: f64,
+}
+
+impl Default for ForecastConfig {
+    fn default() -> Self {
+        ForecastConfig {
+            growth_rate: defaults::growth_rate(),
+            new_rep_first_month_revenue: defaults::new_rep_first_month_revenue(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuadrantsConfig {
+    /// Attainment at or above which a rep is a high performer. Default 1.0.
+    #[serde(default = "defaults::high_performer_attainment")]
+    pub high_performer_attainment: f64,
+}
+
+impl Default for QuadrantsConfig {
+    fn default() -> Self {
+        QuadrantsConfig {
+            high_performer_attainment: defaults::high_performer_attainment(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivitiesConfig {
+    /// Activity kinds that count as selling time. Default call, meeting, email, social.
+    #[serde(default = "defaults::selling_kinds")]
+    pub selling_kinds: Vec<String>,
+}
+
+impl Default for ActivitiesConfig {
+    fn default() -> Self {
+        ActivitiesConfig {
+            selling_kinds: defaults::selling_kinds(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadsConfig {
+    /// Score at which a lead becomes sales-qualified. Default 12.
+    #[serde(default = "defaults::sql_threshold")]
+    pub sql_threshold: f64,
+    /// Answer within this many minutes to count inside the SLA. Default 60.
+    #[serde(default = "defaults::response_sla_minutes")]
+    pub response_sla_minutes: f64,
+    /// Points per score event kind. Default: pricing_page_visit 10,
+    /// email_open 1, email_click 3, wrong_company_details -5, persona_fit 5.
+    #[serde(default = "defaults::points")]
+    pub points: BTreeMap<String, f64>,
+}
+
+impl Default for LeadsConfig {
+    fn default() -> Self {
+        LeadsConfig {
+            sql_threshold: defaults::sql_threshold(),
+            response_sla_minutes: defaults::response_sla_minutes(),
+            points: defaults::points(),
+        }
+    }
+}
+
+pub(crate) mod defaults {
+    use super::RoleConfig;
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    pub fn timezone() -> String {
+        "UTC".into()
+    }
+    pub fn currency() -> String {
+        "USD".into()
+    }
+    pub fn fiscal_year_start_month() -> u32 {
+        1
+    }
+    pub fn state_dir() -> PathBuf {
+        "state".into()
+    }
+    pub fn out_dir() -> PathBuf {
+        "reports".into()
+    }
+    pub fn default_role() -> String {
+        "junior".into()
+    }
+    pub fn locale() -> String {
+        "en".into()
+    }
+    pub fn shutdown_timeout_seconds() -> u64 {
+        120
+    }
+    pub fn catch_up() -> bool {
+        true
+    }
+    pub fn retry_for_minutes() -> u64 {
+        60
+    }
+    pub fn commission_rate() -> f64 {
+        0.10
+    }
+    pub fn roles() -> BTreeMap<String, RoleConfig> {
+        let role = |q: f64| RoleConfig {
+            monthly_quota: Some(q),
+            commission_rate: 0.10,
+            accelerator_rate: None,
+        };
+        BTreeMap::from([
+            ("junior".to_string(), role(10_000.0)),
+            ("senior".to_string(), role(25_000.0)),
+        ])
+    }
+    pub fn growth_rate() -> f64 {
+        0.05
+    }
+    pub fn new_rep_first_month_revenue() -> f64 {
+        5000.0
+    }
+    pub fn high_performer_attainment() -> f64 {
+        1.0
+    }
+    pub fn selling_kinds() -> Vec<String> {
+        ["call", "meeting", "email", "social"]
+            .map(String::from)
+            .to_vec()
+    }
+    pub fn sql_threshold() -> f64 {
+        12.0
+    }
+    pub fn response_sla_minutes() -> f64 {
+        60.0
+    }
+    pub fn points() -> BTreeMap<String, f64> {
+        [
+            ("pricing_page_visit", 10.0),
+            ("email_open", 1.0),
+            ("email_click", 3.0),
+            ("wrong_company_details", -5.0),
+            ("persona_fit", 5.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}

@@ -1,0 +1,475 @@
+//! `resolve()`: checks every key of a `RawConfig` and builds `Settings`.
+//! Pure: no file, network or clock. All problems are collected and reported
+//! together, each naming its key.
+
+use super::{DeliveryConfig, DeliveryKind, PeriodSelector, RawConfig, SourceConfig, SourceKind};
+use crate::metrics::{self, RepRule, Role};
+use crate::snapshot::ActivityKind;
+use anyhow::{anyhow, Result};
+use chrono_tz::Tz;
+use rust_decimal::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+/// Everything a run needs, checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub tz: Tz,
+    pub currency: String,
+    pub state_dir: PathBuf,
+    pub out_dir: PathBuf,
+    pub locale: String,
+    pub templates_dir: Option<PathBuf>,
+    pub chart_font: Option<PathBuf>,
+    pub shutdown_timeout_seconds: u64,
+    pub catch_up: bool,
+    pub retry_for_minutes: u64,
+    pub source: SourceConfig,
+    pub metrics: metrics::Settings,
+    pub reports: Vec<ReportSettings>,
+    pub delivery: DeliveryConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub name: String,
+    pub period: PeriodSelector,
+    /// The cron expression as written (5 or 6 fields).
+    pub schedule: Option<String>,
+    pub tz: Tz,
+    pub locale: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
+    pub subject: Option<String>,
+}
+
+impl ReportSettings {
+    pub fn recipients(&self) -> impl Iterator<Item = &String> {
+        self.to.iter().chain(&self.cc).chain(&self.bcc)
+    }
+}
+
+impl Settings {
+    /// Parses and resolves TOML text without the environment (tests, `check`).
+    pub fn from_toml(text: &str) -> Result<Settings> {
+        let raw = super::load_str(text, "config", false)?;
+        Settings::resolve(raw).map_err(|errs| anyhow!(errs.join("\n")))
+    }
+
+    /// Checks every key; returns all problems, each naming its key path.
+    pub fn resolve(raw: RawConfig) -> Result<Settings, Vec<String>> {
+        let mut errs: Vec<String> = Vec::new();
+        let tz = parse_tz(&raw.timezone, "timezone", &mut errs);
+        let currency = raw.currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
+            errs.push(format!(
+                "currency: {:?} is not an ISO 4217 code such as \"USD\" or \"KRW\"",
+                raw.currency
+            ));
+        }
+        if !(1..=12).contains(&raw.fiscal_year_start_month) {
+            errs.push(format!(
+                "fiscal_year_start_month: {} is not a month (1-12)",
+                raw.fiscal_year_start_month
+            ));
+        }
+        check_locale(&raw.locale, "locale", &mut errs);
+
+        let mut roles = BTreeMap::new();
+        for (name, r) in &raw.roles {
+            let key = format!("roles.{name}");
+            let Some(q) = r.monthly_quota else {
+                errs.push(format!(
+                    "{key}.monthly_quota: missing; every role needs a monthly quota"
+                ));
+                continue;
+            };
+            let monthly_quota = money(q, &format!("{key}.monthly_quota"), &mut errs);
+            let commission_rate = rate(
+                r.commission_rate,
+                &format!("{key}.commission_rate"),
+                &mut errs,
+            );
+            let accelerator_rate = match r.accelerator_rate {
+                Some(a) => rate(a, &format!("{key}.accelerator_rate"), &mut errs),
+                None => commission_rate,
+            };
+            roles.insert(
+                name.clone(),
+                Role {
+                    monthly_quota,
+                    commission_rate,
+                    accelerator_rate,
+                },
+            );
+        }
+        if !raw.roles.contains_key(&raw.default_role) {
+            errs.push(format!(
+                "default_role: {:?} is not a role; define [roles.{}] or pick one of: {}",
+                raw.default_role,
+                raw.default_role,
+                raw.roles.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+
+        let mut rep_rules = Vec::new();
+        for (i, r) in raw.reps.iter().enumerate() {
+            let key = format!("reps[{i}]");
+            if r.email.is_none() && r.id.is_none() {
+                errs.push(format!(
+                    "{key}: give an email or an id to match the CRM rep"
+                ));
+            }
+            if let Some(role) = &r.role {
+                if !raw.roles.contains_key(role) {
+                    errs.push(format!("{key}.role: {role:?} is not defined under [roles]"));
+                }
+            }
+            let quota = r
+                .quota
+                .map(|q| money(q, &format!("{key}.quota"), &mut errs));
+            let start_date =
+                r.start_date
+                    .as_deref()
+                    .and_then(|d| match crate::period::parse_date(d) {
+                        Ok(d) => Some(d),
+                        Err(_) => {
+                            errs.push(format!(
+                                "{key}.start_date: {d:?} is not a date (YYYY-MM-DD)"
+                            ));
+                            None
+                        }
+                    });
+            rep_rules.push(RepRule {
+                email: r.email.as_ref().map(|e| e.trim().to_string()),
+                id: r.id.clone(),
+                role: r.role.clone(),
+                quota,
+                start_date,
+            });
+        }
+
+        let mut selling_kinds = [false; ActivityKind::ALL.len()];
+        for (i, k) in raw.activities.selling_kinds.iter().enumerate() {
+            match ActivityKind::parse(k) {
+                Some(kind) => selling_kinds[kind.index()] = true,
+                None => errs.push(format!(
+                    "activities.selling_kinds[{i}]: {k:?} is not an activity kind; use: {}",
+                    ActivityKind::names()
+                )),
+            }
+        }
+        let points = raw
+            .leads
+            .points
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    number(*v, &format!("leads.points.{k}"), &mut errs),
+                )
+            })
+            .collect();
+        if raw.leads.response_sla_minutes < 0.0 {
+            errs.push("leads.response_sla_minutes: must be 0 or more".into());
+        }
+
+        let metrics = metrics::Settings {
+            tz,
+            fiscal_start_month: raw.fiscal_year_start_month.clamp(1, 12),
+            roles,
+            default_role: raw.default_role.clone(),
+            rep_rules,
+            growth_rate: number(raw.forecast.growth_rate, "forecast.growth_rate", &mut errs),
+            new_rep_first_month_revenue: money(
+                raw.forecast.new_rep_first_month_revenue,
+                "forecast.new_rep_first_month_revenue",
+                &mut errs,
+            ),
+            high_performer_attainment: number(
+                raw.quadrants.high_performer_attainment,
+                "quadrants.high_performer_attainment",
+                &mut errs,
+            ),
+            selling_kinds,
+            sql_threshold: number(raw.leads.sql_threshold, "leads.sql_threshold", &mut errs),
+            response_sla_minutes: number(
+                raw.leads.response_sla_minutes,
+                "leads.response_sla_minutes",
+                &mut errs,
+            ),
+            points,
+        };
+
+        check_source(&raw.source, &mut errs);
+        check_delivery(
+            &raw.delivery,
+            &raw.reports.iter().any(|r| !r.to.is_empty()),
+            &mut errs,
+        );
+
+        let mut names = HashSet::new();
+        let mut reports = Vec::new();
+        for (i, r) in raw.reports.iter().enumerate() {
+            let key = format!("reports[{i}] ({:?})", r.name);
+            if r.name.trim().is_empty()
+                || !r
+                    .name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.')
+                || r.name.starts_with('.')
+            {
+                errs.push(format!(
+                    "{key}.name: use letters, digits, '-', '_' or '.' (it names a folder)"
+                ));
+            }
+            if !names.insert(r.name.clone()) {
+                errs.push(format!("{key}.name: another report has this name"));
+            }
+            let rtz = match &r.timezone {
+                Some(z) => parse_tz(z, &format!("{key}.timezone"), &mut errs),
+                None => tz,
+            };
+            let locale = r.locale.clone().unwrap_or_else(|| raw.locale.clone());
+            check_locale(&locale, &format!("{key}.locale"), &mut errs);
+            if let Some(cron) = &r.schedule {
+                if let Err(e) = crate::schedule::cron::parse(cron) {
+                    errs.push(format!("{key}.schedule: {e}"));
+                }
+            }
+            for (field, list) in [("to", &r.to), ("cc", &r.cc), ("bcc", &r.bcc)] {
+                for (j, addr) in list.iter().enumerate() {
+                    if addr.parse::<lettre::message::Mailbox>().is_err() {
+                        errs.push(format!(
+                            "{key}.{field}[{j}]: {addr:?} is not an email address"
+                        ));
+                    }
+                }
+            }
+            reports.push(ReportSettings {
+                name: r.name.clone(),
+                period: r.period,
+                schedule: r.schedule.clone(),
+                tz: rtz,
+                locale,
+                to: r.to.clone(),
+                cc: r.cc.clone(),
+                bcc: r.bcc.clone(),
+                subject: r.subject.clone(),
+            });
+        }
+
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        Ok(Settings {
+            tz,
+            currency,
+            state_dir: raw.state_dir,
+            out_dir: raw.out_dir,
+            locale: raw.locale,
+            templates_dir: raw.templates_dir,
+            chart_font: raw.chart_font,
+            shutdown_timeout_seconds: raw.shutdown_timeout_seconds,
+            catch_up: raw.catch_up,
+            retry_for_minutes: raw.retry_for_minutes,
+            source: raw.source,
+            metrics,
+            reports,
+            delivery: raw.delivery,
+        })
+    }
+
+    pub fn report(&self, name: &str) -> Option<&ReportSettings> {
+        self.reports.iter().find(|r| r.name == name)
+    }
+}
+
+fn parse_tz(s: &str, key: &str, errs: &mut Vec<String>) -> Tz {
+    s.trim().parse::<Tz>().unwrap_or_else(|_| {
+        errs.push(format!(
+            "{key}: {s:?} is not an IANA time zone (e.g. \"Asia/Seoul\", \"UTC\")"
+        ));
+        Tz::UTC
+    })
+}
+
+fn check_locale(s: &str, key: &str, errs: &mut Vec<String>) {
+    if !matches!(s, "en" | "ko") {
+        errs.push(format!(
+            "{key}: {s:?} is not supported; use \"en\" or \"ko\""
+        ));
+    }
+}
+
+/// A finite number from config, as the decimal it was written as.
+fn number(v: f64, key: &str, errs: &mut Vec<String>) -> Decimal {
+    if !v.is_finite() {
+        errs.push(format!("{key}: expected a number, got {v}"));
+        return Decimal::ZERO;
+    }
+    Decimal::from_str(&format!("{v}")).unwrap_or_else(|_| {
+        errs.push(format!("{key}: {v} is out of range"));
+        Decimal::ZERO
+    })
+}
+
+fn money(v: f64, key: &str, errs: &mut Vec<String>) -> Decimal {
+    let d = number(v, key, errs);
+    if d < Decimal::ZERO {
+        errs.push(format!("{key}: must be 0 or more, got {v}"));
+    }
+    d
+}
+
+fn rate(v: f64, key: &str, errs: &mut Vec<String>) -> Decimal {
+    let d = number(v, key, errs);
+    if d < Decimal::ZERO || d > Decimal::ONE {
+        errs.push(format!(
+            "{key}: {v} is not a rate between 0 and 1 (write 0.10 for 10 %)"
+        ));
+    }
+    d
+}
+
+fn check_source(s: &SourceConfig, errs: &mut Vec<String>) {
+    match s.kind {
+        SourceKind::File if s.path.as_deref().is_none_or(|p| p.trim().is_empty()) => {
+            errs.push("source.path: required for kind = \"file\" (a snapshot JSON path or http(s) URL)".into())
+        }
+        SourceKind::Salesforce if s.instance_url.is_none() => errs.push(
+            "source.instance_url: required for kind = \"salesforce\" (e.g. https://acme.my.salesforce.com)".into(),
+        ),
+        SourceKind::Pipedrive if s.base_url.is_none() => errs.push(
+            "source.base_url: required for kind = \"pipedrive\" (your company domain, e.g. https://acme.pipedrive.com)"
+                .into(),
+        ),
+        _ => {}
+    }
+    if s.timeout_seconds == 0 {
+        errs.push("source.timeout_seconds: must be at least 1".into());
+    }
+    if s.max_requests_per_second.is_some_and(|r| !(r > 0.0)) {
+        errs.push("source.max_requests_per_second: must be more than 0".into());
+    }
+}
+
+fn check_delivery(d: &DeliveryConfig, _has_recipients: &bool, errs: &mut Vec<String>) {
+    if d.kind == DeliveryKind::Smtp {
+        if d.host.as_deref().is_none_or(|h| h.trim().is_empty()) {
+            errs.push("delivery.host: required for kind = \"smtp\"".into());
+        }
+        match &d.from {
+            None => errs.push("delivery.from: required for kind = \"smtp\" (e.g. \"Sales Ops <ops@example.com>\")".into()),
+            Some(f) if f.parse::<lettre::message::Mailbox>().is_err() => {
+                errs.push(format!("delivery.from: {f:?} is not an address (e.g. \"Sales Ops <ops@example.com>\")"))
+            }
+            _ => {}
+        }
+    }
+    if d.timeout_seconds == 0 {
+        errs.push("delivery.timeout_seconds: must be at least 1".into());
+    }
+    if d.max_attempts == 0 {
+        errs.push("delivery.max_attempts: must be at least 1".into());
+    }
+}
+
+impl PeriodSelector {
+    /// The period this selector picks for a run on local date `today`.
+    pub fn period(
+        &self,
+        today: chrono::NaiveDate,
+        fiscal_start_month: u32,
+    ) -> crate::period::Period {
+        use crate::period::Period;
+        match self {
+            PeriodSelector::PreviousMonth => Period::month_of(today).previous(),
+            PeriodSelector::CurrentMonth => Period::month_of(today),
+            PeriodSelector::PreviousQuarter => {
+                Period::quarter_of(today, fiscal_start_month).previous()
+            }
+            PeriodSelector::CurrentQuarter => Period::quarter_of(today, fiscal_start_month),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_takes_every_default() {
+        let s = Settings::from_toml("").unwrap();
+        assert_eq!(s.tz, Tz::UTC);
+        assert_eq!(s.currency, "USD");
+        assert_eq!(
+            s.metrics.roles["junior"].monthly_quota,
+            Decimal::from(10_000)
+        );
+        assert_eq!(s.metrics.sql_threshold, Decimal::from(12));
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let err = Settings::from_toml("[forecast]\ngrowth_rate = \"5%\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("forecast.growth_rate: expected a number, got \"5%\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_an_error() {
+        let err = Settings::from_toml("[forecast]\ngrowth = 0.05\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("forecast") && err.contains("growth"), "{err}");
+    }
+
+    #[test]
+    fn collects_every_problem() {
+        let text = r#"
+timezone = "Mars/Olympus"
+default_role = "intern"
+[roles.junior]
+commission_rate = 1.5
+[[reports]]
+name = "m"
+period = "previous_month"
+schedule = "0 7 1 * * * * *"
+to = ["not-an-address"]
+"#;
+        let err = Settings::from_toml(text).unwrap_err().to_string();
+        for needle in [
+            "timezone: \"Mars/Olympus\"",
+            "default_role: \"intern\"",
+            "roles.junior.monthly_quota: missing",
+            "reports[0] (\"m\").schedule",
+            "reports[0] (\"m\").to[0]",
+        ] {
+            assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+        }
+    }
+
+    #[test]
+    fn period_selectors() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+        assert_eq!(
+            PeriodSelector::PreviousMonth.period(d, 1).label(),
+            "2026-07"
+        );
+        assert_eq!(PeriodSelector::CurrentMonth.period(d, 1).label(), "2026-08");
+        assert_eq!(
+            PeriodSelector::PreviousQuarter.period(d, 1).label(),
+            "2026-Q2"
+        );
+        assert_eq!(
+            PeriodSelector::CurrentQuarter.period(d, 1).label(),
+            "2026-Q3"
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! `[source]`: where the CRM snapshot comes from.
+
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// Built-in, deterministic demo CRM (no network).
+    #[default]
+    Demo,
+    /// A canonical snapshot JSON file, or an http(s) URL serving one.
+    File,
+    Hubspot,
+    Salesforce,
+    Pipedrive,
+}
+
+impl SourceKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SourceKind::Demo => "demo",
+            SourceKind::File => "file",
+            SourceKind::Hubspot => "hubspot",
+            SourceKind::Salesforce => "salesforce",
+            SourceKind::Pipedrive => "pipedrive",
+        }
+    }
+}
+
+/// A secret taken from the environment. It never prints: `Debug` and
+/// `Display` show `[redacted]`, so it cannot leak into logs or errors.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// demo | file | hubspot | salesforce | pipedrive. Default "demo".
+    #[serde(default)]
+    pub kind: SourceKind,
+    /// `file`: a path (relative to the config file) or an http(s) URL serving
+    /// canonical snapshot JSON. Required for `file`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Skip records that break the snapshot rules (each is listed in the
+    /// report's data-quality notes) instead of stopping. Default false.
+    #[serde(default)]
+    pub skip_bad_records: bool,
+    /// API base URL (HubSpot: https://api.hubapi.com; Pipedrive: your company
+    /// domain, e.g. https://acme.pipedrive.com). Overridable for tests and proxies.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Salesforce: the org's instance URL, e.g. https://acme.my.salesforce.com.
+    #[serde(default)]
+    pub instance_url: Option<String>,
+    /// Salesforce REST API version. Default "v62.0".
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// The API token or access token: from SALESOPS__SOURCE__TOKEN only,
+    /// never written in the file.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// Timeout of one HTTP request, in seconds. Default 30.
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+    /// Requests per second at most, shared by all object types. Default:
+    /// the vendor's documented limit less a margin.
+    #[serde(default)]
+    pub max_requests_per_second: Option<f64>,
+    /// Connector-specific mapping overrides (see docs/connectors.md).
+    #[serde(default)]
+    pub mapping: Option<toml::Table>,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig {
+            kind: SourceKind::Demo,
+            path: None,
+            skip_bad_records: false,
+            base_url: None,
+            instance_url: None,
+            api_version: None,
+            token: None,
+            timeout_seconds: default_timeout(),
+            max_requests_per_second: None,
+            mapping: None,
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Delivery: writing report files (atomically) and sending them.
+
+pub mod files;

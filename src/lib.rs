@@ -1,0 +1,17 @@
+//! salesops: a sales organisation's operations review as a batch job.
+//!
+//! Data flows one way, and the modules follow it:
+//! `source` (CRM connectors) → `snapshot` (canonical model) → `metrics`
+//! (pure figures) → `report` (output model) → `render` → `deliver`, with
+//! `app` (one run), `schedule` and the CLI on top and `state` beside.
+
+pub mod app;
+pub mod config;
+pub mod deliver;
+pub mod metrics;
+pub mod period;
+pub mod report;
+pub mod schedule;
+pub mod snapshot;
+pub mod source;
+pub mod state;

@@ -1,0 +1,150 @@
+//! The report model: figures as they are written out. `report.json` has
+//! exactly the keys of the spec's "Machine-readable output"; templates see
+//! the same values plus presentation data (later in `render`).
+//!
+//! Money is rounded to cents here and nowhere earlier.
+
+use crate::metrics::{Figures, Method};
+use rust_decimal::prelude::*;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+/// Rounds money to cents for output: the exact value is taken to the
+/// nearest binary double, which is then rounded to two decimals (what
+/// `round(float(x), 2)` does). Only an exact half cent is affected: it goes
+/// the way its double lies (3865.665 → 3865.66, 6713.925 → 6713.93), which
+/// is how the spec's reference figures were produced (docs/metrics.md).
+pub fn cents(d: Decimal) -> Decimal {
+    let f: f64 = d.to_string().parse().unwrap_or(0.0);
+    // `{:.2}` rounds the double's exact binary value correctly.
+    Decimal::from_str(&format!("{f:.2}")).unwrap_or(d.round_dp(2))
+}
+
+/// Money as a JSON number in the report currency, rounded to cents.
+pub fn money(d: Decimal) -> Value {
+    // The shortest text of this f64 is the two-decimal value itself.
+    Value::from(cents(d).to_string().parse::<f64>().unwrap_or(0.0))
+}
+
+fn opt_money(d: Option<Decimal>) -> Value {
+    d.map(money).unwrap_or(Value::Null)
+}
+
+fn opt_ratio(v: Option<f64>) -> Value {
+    v.map(Value::from).unwrap_or(Value::Null)
+}
+
+fn opt_dec_ratio(v: Option<Decimal>) -> Value {
+    v.and_then(|d| d.to_f64())
+        .map(Value::from)
+        .unwrap_or(Value::Null)
+}
+
+#[derive(Serialize)]
+struct PeriodOut<'a> {
+    label: String,
+    start: &'a chrono::NaiveDate,
+    end: &'a chrono::NaiveDate,
+}
+
+/// The spec's machine-readable output for one report.
+pub fn report_json(f: &Figures, currency: &str) -> Value {
+    let k = &f.kpis;
+    let kpis = json!({
+        "won_revenue": money(k.won_revenue),
+        "deals_won": k.deals_won,
+        "deals_lost": k.deals_lost,
+        "win_rate": opt_ratio(k.win_rate),
+        "avg_won_deal_size": opt_money(k.avg_won_deal_size),
+        "pipeline_total": money(k.pipeline_total),
+        "pipeline_weighted": money(k.pipeline_weighted),
+        "avg_open_deal_size": opt_money(k.avg_open_deal_size),
+        "pipeline_coverage": opt_ratio(k.pipeline_coverage),
+        "quota_attainment_rate": opt_ratio(k.quota_attainment_rate),
+        "sales_cycle_days_mean": opt_ratio(k.sales_cycle_days_mean),
+        "sales_cycle_days_median": opt_ratio(k.sales_cycle_days_median),
+        "lead_response_hours_median": opt_ratio(k.lead_response_hours_median),
+        "lead_response_hours_mean": opt_ratio(k.lead_response_hours_mean),
+        "leads_unanswered": k.leads_unanswered,
+        "lead_response_within_sla": opt_ratio(k.lead_response_within_sla),
+        "selling_time_share": opt_ratio(k.selling_time_share),
+        "meetings_per_prospecting_activity": opt_ratio(k.meetings_per_prospecting_activity),
+    });
+    let reps: Vec<Value> = f
+        .reps
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": r.name,
+                "won_revenue": money(r.won_revenue),
+                "prev_won_revenue": money(r.prev_won_revenue),
+                "deals_won": r.deals_won,
+                "deals_lost": r.deals_lost,
+                "win_rate": opt_ratio(r.win_rate),
+                "avg_won_deal_size": opt_money(r.avg_won_deal_size),
+                "pipeline_total": money(r.pipeline_total),
+                "pipeline_weighted": money(r.pipeline_weighted),
+                "quota": opt_money(r.quota),
+                "attainment": opt_dec_ratio(r.attainment),
+                "sales_cycle_days_mean": opt_ratio(r.sales_cycle_days_mean),
+                "quadrant": r.quadrant.map(|q| q.as_str()),
+                "commission": opt_money(r.commission),
+            })
+        })
+        .collect();
+    let mut forecasts = Map::new();
+    forecasts.insert("target".into(), json!(f.forecasts.target.label()));
+    for m in Method::ALL {
+        forecasts.insert(m.as_str().into(), opt_money(f.forecasts.get(m)));
+    }
+    let mut accuracy = Map::new();
+    for (m, a) in &f.accuracy {
+        accuracy.insert(
+            m.as_str().into(),
+            json!({
+                "forecast": money(a.forecast),
+                "actual": money(a.actual),
+                "accuracy": opt_ratio(a.accuracy),
+                "bias": opt_ratio(a.bias),
+                "late": a.late,
+            }),
+        );
+    }
+    json!({
+        "period": PeriodOut { label: f.period.label(), start: &f.period.start, end: &f.period.end },
+        "as_of": f.as_of.to_string(),
+        "currency": currency,
+        "kpis": kpis,
+        "reps": reps,
+        "forecasts": forecasts,
+        "forecast_accuracy": accuracy,
+        "leads": {
+            "sql_count": f.leads.sql_count,
+            "mql_to_sql_rate": opt_ratio(f.leads.mql_to_sql_rate),
+        },
+        "data_quality": f.data_quality,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn m(s: &str) -> Value {
+        money(Decimal::from_str(s).unwrap())
+    }
+
+    #[test]
+    fn rounds_to_cents() {
+        assert_eq!(m("3808.396"), json!(3808.4));
+        assert_eq!(m("30333.3333333"), json!(30333.33));
+        assert_eq!(m("-12.344"), json!(-12.34));
+        // Exact half cents follow their binary double (spec vectors).
+        assert_eq!(m("3865.665"), json!(3865.66));
+        assert_eq!(m("1095.455"), json!(1095.45));
+        assert_eq!(m("6713.925"), json!(6713.93));
+        assert_eq!(m("5205.085"), json!(5205.09));
+    }
+}

@@ -1,0 +1,241 @@
+//! The canonical snapshot: the one in-memory model every source maps into
+//! (shared spec CANONICAL.md) and the only thing metrics read.
+//!
+//! Records keep what the CRM said, time-zone free: instants stay instants and
+//! bare dates stay dates, so the same snapshot serves reports in any zone.
+//! References between records (deal → rep, deal → stage) are indexes,
+//! resolved once when the snapshot is built, so metrics never look up ids.
+
+mod json;
+
+pub use json::{parse, to_json, LoadError, LoadOptions, RecordError};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub currency: String,
+    pub reps: Vec<Rep>,
+    pub stages: Vec<Stage>,
+    pub deals: Vec<Deal>,
+    pub activities: Vec<Activity>,
+    pub leads: Vec<Lead>,
+    /// Notes about the data itself (records skipped on load), shown in the
+    /// report's data-quality section.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rep {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub start_date: Option<NaiveDate>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub id: String,
+    pub label: String,
+    /// In [0, 1].
+    pub probability: Decimal,
+    pub order: i64,
+    pub closed: bool,
+    pub won: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Open,
+    Won,
+    Lost,
+}
+
+impl Stage {
+    /// A deal's status comes from its stage: won when the stage is won, lost
+    /// when it is closed and not won, open otherwise.
+    pub fn status(&self) -> Status {
+        if self.won {
+            Status::Won
+        } else if self.closed {
+            Status::Lost
+        } else {
+            Status::Open
+        }
+    }
+}
+
+/// A point in time as the CRM gave it: a bare date is a local date in the
+/// report's zone; an instant gets its local date from the zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Date(NaiveDate),
+    Instant(DateTime<Utc>),
+}
+
+impl When {
+    /// The instant this stands for; a bare date is the start of that local day.
+    pub fn instant(&self, tz: Tz) -> DateTime<Utc> {
+        match self {
+            When::Date(d) => crate::period::day_start(*d, tz),
+            When::Instant(t) => *t,
+        }
+    }
+
+    pub fn local_date(&self, tz: Tz) -> NaiveDate {
+        match self {
+            When::Date(d) => *d,
+            When::Instant(t) => crate::period::local_date(*t, tz),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ForecastCategory {
+    Omitted,
+    Pipeline,
+    BestCase,
+    Commit,
+    Closed,
+}
+
+impl ForecastCategory {
+    pub const ALL: [(&'static str, ForecastCategory); 5] = [
+        ("omitted", ForecastCategory::Omitted),
+        ("pipeline", ForecastCategory::Pipeline),
+        ("best_case", ForecastCategory::BestCase),
+        ("commit", ForecastCategory::Commit),
+        ("closed", ForecastCategory::Closed),
+    ];
+
+    pub fn parse(s: &str) -> Option<ForecastCategory> {
+        let s = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, c)| *c)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, c)| c == self)
+            .map(|(n, _)| *n)
+            .unwrap()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deal {
+    pub id: String,
+    pub name: String,
+    /// Index into `Snapshot::reps`.
+    pub owner: usize,
+    /// `None` when the CRM had no amount: counts as 0 and is noted.
+    pub amount: Option<Decimal>,
+    /// Index into `Snapshot::stages`.
+    pub stage: usize,
+    pub created_at: When,
+    /// Expected close date while open, actual close date once closed.
+    pub close_date: When,
+    pub forecast_category: Option<ForecastCategory>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActivityKind {
+    Call,
+    Meeting,
+    Email,
+    Social,
+    Task,
+    InternalMeeting,
+    Admin,
+    Training,
+    Other,
+}
+
+impl ActivityKind {
+    pub const ALL: [(&'static str, ActivityKind); 9] = [
+        ("call", ActivityKind::Call),
+        ("meeting", ActivityKind::Meeting),
+        ("email", ActivityKind::Email),
+        ("social", ActivityKind::Social),
+        ("task", ActivityKind::Task),
+        ("internal_meeting", ActivityKind::InternalMeeting),
+        ("admin", ActivityKind::Admin),
+        ("training", ActivityKind::Training),
+        ("other", ActivityKind::Other),
+    ];
+
+    pub fn parse(s: &str) -> Option<ActivityKind> {
+        let s = s.trim();
+        Self::ALL
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(s))
+            .map(|(_, k)| *k)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| k == self)
+            .map(|(n, _)| *n)
+            .unwrap()
+    }
+
+    pub fn index(&self) -> usize {
+        *self as usize
+    }
+
+    pub fn names() -> String {
+        Self::ALL
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub id: String,
+    /// Index into `Snapshot::reps`; `None` when the owner is unknown (kept
+    /// for team figures).
+    pub owner: Option<usize>,
+    pub kind: ActivityKind,
+    pub at: When,
+    pub duration_minutes: Decimal,
+    /// Lower-cased outcome; a meeting counts as booked unless `canceled` or
+    /// `no_show`.
+    pub outcome: Option<String>,
+}
+
+impl Activity {
+    pub fn is_booked_meeting(&self) -> bool {
+        self.kind == ActivityKind::Meeting
+            && !matches!(self.outcome.as_deref(), Some("canceled") | Some("no_show"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreEvent {
+    pub kind: String,
+    pub at: When,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lead {
+    pub id: String,
+    /// The owner's id as the CRM gave it (not necessarily a known rep).
+    pub owner: Option<String>,
+    pub created_at: When,
+    pub first_response_at: Option<When>,
+    pub score_events: Option<Vec<ScoreEvent>>,
+    pub score: Option<Decimal>,
+}
+
+impl Snapshot {
+    pub fn stage_of(&self, d: &Deal) -> &Stage {
+        &self.stages[d.stage]
+    }
+}

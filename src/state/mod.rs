@@ -1,0 +1,150 @@
+//! The state store: one SQLite file in `state_dir` holding the forecasts
+//! runs made (for forecast accuracy), the deliveries (so nobody is emailed
+//! twice) and the run log. All SQL lives in this module.
+//!
+//! Schema changes are numbered migrations applied in order; the file's
+//! `user_version` says which have run, so a newer binary upgrades an older
+//! file in place. WAL mode and a busy timeout let two processes share it.
+
+mod forecasts;
+mod runs;
+
+pub use runs::{Delivery, RunRecord};
+
+use anyhow::{Context, Result};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const FILE_NAME: &str = "salesops.sqlite3";
+
+/// Each entry upgrades the schema by one version. Never edit a released
+/// entry; append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: forecasts, deliveries, runs, claims
+    r#"
+    CREATE TABLE forecasts (
+        method        TEXT NOT NULL,
+        target_label  TEXT NOT NULL,
+        target_start  TEXT NOT NULL,
+        target_end    TEXT NOT NULL,
+        as_of         TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        report        TEXT NOT NULL,
+        stored_at     TEXT NOT NULL,
+        PRIMARY KEY (method, target_start, target_end, as_of)
+    );
+    CREATE TABLE deliveries (
+        report        TEXT NOT NULL,
+        period        TEXT NOT NULL,
+        recipient     TEXT NOT NULL,
+        message_id    TEXT NOT NULL,
+        sent_at       TEXT NOT NULL,
+        PRIMARY KEY (report, period, recipient)
+    );
+    CREATE TABLE runs (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        report        TEXT NOT NULL,
+        period        TEXT NOT NULL,
+        trigger       TEXT NOT NULL,
+        fired_at      TEXT,
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT,
+        outcome       TEXT NOT NULL,
+        rows_pulled   INTEGER,
+        recipients    TEXT,
+        error         TEXT
+    );
+    CREATE INDEX runs_by_report ON runs (report, period);
+    CREATE TABLE claims (
+        report        TEXT NOT NULL,
+        period        TEXT NOT NULL,
+        holder        TEXT NOT NULL,
+        claimed_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL,
+        PRIMARY KEY (report, period)
+    );
+    "#,
+];
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`, and migrates it.
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "cannot create state_dir {}: check the path and its permissions",
+                dir.display()
+            )
+        })?;
+        let path = dir.join(FILE_NAME);
+        let conn = Connection::open(&path)
+            .with_context(|| format!("cannot open the state store {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let mut store = Store { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > MIGRATIONS.len() {
+            anyhow::bail!(
+                "the state store {} was written by a newer salesops (schema {version}, this one knows {}): upgrade salesops",
+                self.path.display(),
+                MIGRATIONS.len()
+            );
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            tx.execute_batch(sql)
+                .with_context(|| format!("migrating the state store to schema {}", i + 1))?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_once_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let mut s = Store::open(dir.path()).unwrap();
+        let v: usize = s
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len());
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        s.conn().pragma_update(None, "user_version", 99).unwrap();
+        drop(s);
+        let err = Store::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("newer salesops"), "{err}");
+    }
+}

@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Compares `got` with `want` key by key: money and other numbers to 1e-9
+/// (money is already rounded to cents on both sides), nulls must be null.
+/// Keys only in `got` are ignored. Returns every difference.
+pub fn diff(want: &Value, got: &Value, path: &str, out: &mut Vec<String>) {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                match g.get(k) {
+                    Some(gv) => diff(wv, gv, &format!("{path}.{k}"), out),
+                    None => out.push(format!("{path}.{k}: missing (want {wv})")),
+                }
+            }
+        }
+        (Value::Array(w), Value::Array(g)) => {
+            if w.len() != g.len() {
+                out.push(format!("{path}: {} items, want {}", g.len(), w.len()));
+            }
+            for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
+                let id = wv
+                    .get("id")
+                    .and_then(|v| v.as_str())
+                    .map(|s| format!("[{s}]"))
+                    .unwrap_or(format!("[{i}]"));
+                diff(wv, gv, &format!("{path}{id}"), out);
+            }
+        }
+        (Value::Number(w), Value::Number(g)) => {
+            let (w, g) = (w.as_f64().unwrap(), g.as_f64().unwrap());
+            if (w - g).abs() > 1e-9 * w.abs().max(1.0) {
+                out.push(format!("{path}: got {g}, want {w}"));
+            }
+        }
+        (w, g) if w == g => {}
+        (w, g) => out.push(format!("{path}: got {g}, want {w}")),
+    }
+}
+
+pub fn assert_matches(want: &Value, got: &Value) {
+    let mut out = Vec::new();
+    diff(want, got, "", &mut out);
+    assert!(
+        out.is_empty(),
+        "{} difference(s):\n{}",
+        out.len(),
+        out.join("\n")
+    );
+}
