@@ -37,6 +37,20 @@ pub struct ReportOutcome {
     pub currency: String,
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
+    pub delivery: DeliveryOutcome,
+}
+
+/// Who got the report in this run. Filled by delivery (issue 3); a run
+/// with any `failed` recipient exits 1 and the next run retries only those.
+#[derive(Debug, Default, Clone)]
+pub struct DeliveryOutcome {
+    /// Recipients sent to in this run.
+    pub sent: Vec<String>,
+    /// Recipients skipped because the delivery log says they already got
+    /// this report for this period.
+    pub already: Vec<String>,
+    /// Recipients that failed, with the reason.
+    pub failed: Vec<(String, String)>,
 }
 
 /// The period and as_of for one report: the selector (or `--period`) read
