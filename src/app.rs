@@ -177,5 +177,6 @@ fn run_one(
         currency: pulled.snapshot.currency.clone(),
         dir,
         files,
+        delivery: DeliveryOutcome::default(),
     })
 }
