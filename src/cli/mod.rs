@@ -1,6 +1,7 @@
 //! The command line: parsing (clap derive) and one function per command.
 //! Commands only parse, wire and print; the work happens in the library.
 
+mod bench;
 mod check;
 mod run;
 
@@ -45,6 +46,9 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate the config and say what it would do.
     Check(ConfigArg),
+    /// Measure parse and compute time on a generated snapshot (performance budget).
+    #[command(hide = true)]
+    Bench(bench::BenchArgs),
 }
 
 /// Runs the parsed command; the exit code is 0 on success, 1 when some
@@ -53,6 +57,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
+        Command::Bench(args) => bench::bench(args),
     }
 }
 
