@@ -21,15 +21,30 @@ pub struct BenchArgs {
     pub leads: usize,
     #[arg(long, default_value_t = 500)]
     pub reps: usize,
+    /// Reuse (or keep) the generated snapshot at this path.
+    #[arg(long)]
+    pub file: Option<std::path::PathBuf>,
 }
 
 pub fn bench(a: BenchArgs) -> Result<i32> {
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("snapshot.json");
-    let t = Instant::now();
-    write_snapshot(&path, &a)?;
-    let size = std::fs::metadata(&path)?.len();
-    println!("generated {:.0} MB in {:.1} s (not measured)", size as f64 / 1e6, t.elapsed().as_secs_f64());
+    let path = a
+        .file
+        .clone()
+        .unwrap_or_else(|| dir.path().join("snapshot.json"));
+    if !path.exists() {
+        let t = Instant::now();
+        write_snapshot(&path, &a)?;
+        println!(
+            "generated in {:.1} s (not measured)",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    println!(
+        "snapshot {} ({:.0} MB)",
+        path.display(),
+        std::fs::metadata(&path)?.len() as f64 / 1e6
+    );
 
     let settings = Settings::from_toml("timezone = \"Asia/Seoul\"")?;
     let t = Instant::now();
@@ -52,7 +67,10 @@ pub fn bench(a: BenchArgs) -> Result<i32> {
     );
     println!("parse   {:>8.3} s", parse.as_secs_f64());
     println!("compute {:>8.3} s", compute.as_secs_f64());
-    println!("peak memory {}", peak_memory().unwrap_or_else(|| "unknown".into()));
+    println!(
+        "peak memory {}",
+        peak_memory().unwrap_or_else(|| "unknown".into())
+    );
     Ok(0)
 }
 
@@ -79,7 +97,15 @@ fn write_snapshot(path: &std::path::Path, a: &BenchArgs) -> Result<()> {
         write!(w, "{sep}{{\"id\":\"r{i}\",\"name\":\"Rep {i}\",\"email\":\"rep{i}@example.com\",\"start_date\":\"2024-0{}-01\"}}", 1 + i % 9)?;
     }
     write!(w, "],\"stages\":[")?;
-    let stages = [("s1", 0.1, false, false), ("s2", 0.2, false, false), ("s3", 0.4, false, false), ("s4", 0.6, false, false), ("s5", 0.8, false, false), ("won", 1.0, true, true), ("lost", 0.0, true, false)];
+    let stages = [
+        ("s1", 0.1, false, false),
+        ("s2", 0.2, false, false),
+        ("s3", 0.4, false, false),
+        ("s4", 0.6, false, false),
+        ("s5", 0.8, false, false),
+        ("won", 1.0, true, true),
+        ("lost", 0.0, true, false),
+    ];
     for (i, (id, p, c, won)) in stages.iter().enumerate() {
         let sep = if i > 0 { "," } else { "" };
         write!(w, "{sep}{{\"id\":\"{id}\",\"label\":\"{id}\",\"probability\":{p},\"order\":{i},\"closed\":{c},\"won\":{won}}}")?;
@@ -89,7 +115,8 @@ fn write_snapshot(path: &std::path::Path, a: &BenchArgs) -> Result<()> {
     for i in 0..a.deals {
         let sep = if i > 0 { "," } else { "" };
         let day = rnd(730);
-        let created = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Duration::days(day as i64);
+        let created = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()
+            + chrono::Duration::days(day as i64);
         let close = created + chrono::Duration::days(10 + rnd(120) as i64);
         let stage = stages[rnd(7) as usize].0;
         write!(
@@ -99,10 +126,20 @@ fn write_snapshot(path: &std::path::Path, a: &BenchArgs) -> Result<()> {
         )?;
     }
     write!(w, "],\"activities\":[")?;
-    let kinds = ["call", "meeting", "email", "social", "task", "internal_meeting", "admin", "training"];
+    let kinds = [
+        "call",
+        "meeting",
+        "email",
+        "social",
+        "task",
+        "internal_meeting",
+        "admin",
+        "training",
+    ];
     for i in 0..a.activities {
         let sep = if i > 0 { "," } else { "" };
-        let at = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Duration::days(rnd(730) as i64);
+        let at = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()
+            + chrono::Duration::days(rnd(730) as i64);
         write!(
             w,
             "{sep}{{\"id\":\"a{i}\",\"owner\":\"r{}\",\"kind\":\"{}\",\"at\":\"{at}T{:02}:{:02}:00Z\",\"duration_minutes\":{}}}",
@@ -112,7 +149,8 @@ fn write_snapshot(path: &std::path::Path, a: &BenchArgs) -> Result<()> {
     write!(w, "],\"leads\":[")?;
     for i in 0..a.leads {
         let sep = if i > 0 { "," } else { "" };
-        let c = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Duration::days(rnd(730) as i64);
+        let c = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()
+            + chrono::Duration::days(rnd(730) as i64);
         write!(
             w,
             "{sep}{{\"id\":\"l{i}\",\"owner\":\"r{}\",\"created_at\":\"{c}T10:00:00Z\",\"first_response_at\":\"{c}T{:02}:{:02}:00Z\",\"score_events\":[{{\"kind\":\"email_open\",\"at\":\"{c}T12:00:00Z\"}},{{\"kind\":\"pricing_page_visit\",\"at\":\"{c}T13:00:00Z\"}}]}}",

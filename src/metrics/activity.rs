@@ -53,7 +53,7 @@ pub fn score(l: &Lead, as_of: &Bound, s: &Settings) -> Decimal {
         Some(evs) if !evs.is_empty() => evs
             .iter()
             .filter(|e| as_of.after(&e.at))
-            .map(|e| s.points.get(&e.kind).copied().unwrap_or_default())
+            .map(|e| s.points.get(&*e.kind).copied().unwrap_or_default())
             .sum(),
         _ => l.score.unwrap_or_default(),
     }

@@ -219,7 +219,8 @@ impl Activity {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreEvent {
-    pub kind: String,
+    /// Shared between events: a million leads name a handful of kinds.
+    pub kind: std::sync::Arc<str>,
     pub at: When,
 }
 

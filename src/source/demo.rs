@@ -239,7 +239,7 @@ pub fn generate(today: NaiveDate) -> Snapshot {
             } else {
                 let evs = (0..rng.range(0, 6))
                     .map(|_| ScoreEvent {
-                        kind: kinds[rng.range(0, 5) as usize].to_string(),
+                        kind: kinds[rng.range(0, 5) as usize].into(),
                         at: When::Instant(created + Duration::hours(rng.range(1, 400))),
                     })
                     .collect();
