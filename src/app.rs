@@ -153,9 +153,19 @@ fn run_one(
         Some(st) => st.forecasts_for(&period)?,
         None => Vec::new(),
     };
-    let figures = metrics::compute(&pulled.snapshot, period, as_of, &msettings, &stored);
+    let mut figures = metrics::compute(&pulled.snapshot, period, as_of, &msettings, &stored);
+    let currency = s
+        .currency
+        .clone()
+        .unwrap_or_else(|| pulled.snapshot.currency.clone());
+    if currency != pulled.snapshot.currency {
+        figures.data_quality.push(format!(
+            "the CRM data says its amounts are in {} but the config says currency = {currency:?}: amounts are shown as they are, not converted",
+            pulled.snapshot.currency
+        ));
+    }
 
-    let json = report::report_json(&figures, &pulled.snapshot.currency);
+    let json = report::report_json(&figures, &currency);
     let mut bytes = serde_json::to_vec_pretty(&json)?;
     bytes.push(b'\n');
     let out_dir = opts.out.clone().unwrap_or_else(|| s.out_dir.clone());
@@ -174,7 +184,7 @@ fn run_one(
     Ok(ReportOutcome {
         name: r.name.clone(),
         figures,
-        currency: pulled.snapshot.currency.clone(),
+        currency,
         dir,
         files,
         delivery: DeliveryOutcome::default(),

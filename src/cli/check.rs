@@ -25,7 +25,7 @@ pub fn check(args: ConfigArg) -> Result<i32> {
     println!(
         "  time zone {}, currency {}, state in {}, reports in {}",
         s.tz,
-        s.currency,
+        s.currency.as_deref().unwrap_or("as the CRM data says"),
         s.state_dir.display(),
         s.out_dir.display()
     );

@@ -31,9 +31,10 @@ pub struct RawConfig {
     #[serde(default = "defaults::timezone")]
     pub timezone: String,
     /// ISO 4217 code of the report currency (amounts are taken as they are,
-    /// not converted). Default "USD".
-    #[serde(default = "defaults::currency")]
-    pub currency: String,
+    /// not converted). Default: the snapshot's own `currency` (USD when it
+    /// names none).
+    #[serde(default)]
+    pub currency: Option<String>,
     /// First month (1-12) of the fiscal year; quarters follow it. Default 1.
     #[serde(default = "defaults::fiscal_year_start_month")]
     pub fiscal_year_start_month: u32,
@@ -211,9 +212,6 @@ pub(crate) mod defaults {
 
     pub fn timezone() -> String {
         "UTC".into()
-    }
-    pub fn currency() -> String {
-        "USD".into()
     }
     pub fn fiscal_year_start_month() -> u32 {
         1

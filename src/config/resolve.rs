@@ -15,7 +15,8 @@ use std::path::PathBuf;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub tz: Tz,
-    pub currency: String,
+    /// The report currency when the config names one.
+    pub currency: Option<String>,
     pub state_dir: PathBuf,
     pub out_dir: PathBuf,
     pub locale: String,
@@ -61,11 +62,13 @@ impl Settings {
     pub fn resolve(raw: RawConfig) -> Result<Settings, Vec<String>> {
         let mut errs: Vec<String> = Vec::new();
         let tz = parse_tz(&raw.timezone, "timezone", &mut errs);
-        let currency = raw.currency.trim().to_ascii_uppercase();
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
+        let currency = raw.currency.as_ref().map(|c| c.trim().to_ascii_uppercase());
+        if let Some(c) = currency
+            .as_ref()
+            .filter(|c| c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()))
+        {
             errs.push(format!(
-                "currency: {:?} is not an ISO 4217 code such as \"USD\" or \"KRW\"",
-                raw.currency
+                "currency: {c:?} is not an ISO 4217 code such as \"USD\" or \"KRW\""
             ));
         }
         if !(1..=12).contains(&raw.fiscal_year_start_month) {
@@ -403,7 +406,7 @@ mod tests {
     fn empty_config_takes_every_default() {
         let s = Settings::from_toml("").unwrap();
         assert_eq!(s.tz, Tz::UTC);
-        assert_eq!(s.currency, "USD");
+        assert_eq!(s.currency, None);
         assert_eq!(
             s.metrics.roles["junior"].monthly_quota,
             Decimal::from(10_000)
