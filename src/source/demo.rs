@@ -131,11 +131,11 @@ pub fn generate(today: NaiveDate) -> Snapshot {
             }
             let skill = REPS[ri].4;
             // About eight new deals a month per rep.
-            if rng.chance(0.38) {
+            if rng.chance(0.30) {
                 let created = at(day, rng.range(0, 540));
                 let cycle = rng.range(12, 110);
                 let close = day + Duration::days(cycle);
-                let amount = Decimal::new(rng.range(80_000, 1_400_000) + rng.range(0, 99), 2);
+                let amount = Decimal::new(rng.range(60_000, 1_100_000) + rng.range(0, 99), 2);
                 let (stage, category) = if close < today {
                     (
                         if rng.chance(0.42 * skill.min(1.5)) {
