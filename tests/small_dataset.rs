@@ -207,3 +207,64 @@ fn explicit_range_counts_days_over_30() {
     assert_eq!(r["reps"][1]["quota"], Value::Null);
     assert_eq!(r["kpis"]["won_revenue"], json!(10000.0));
 }
+
+#[test]
+fn concurrent_runs_share_the_state_store_safely() {
+    let dir = setup();
+    let bin = assert_cmd::cargo::cargo_bin("salesops");
+    // All six start before any is waited for, so they overlap.
+    let children: Vec<_> = [
+        "2026-06", "2026-07", "2026-07", "2026-08", "2026-Q3", "2026-Q3",
+    ]
+    .iter()
+    .map(|p| {
+        std::process::Command::new(&bin)
+            .current_dir(dir.path())
+            .args([
+                "run",
+                "--config",
+                "salesops.toml",
+                "--period",
+                p,
+                "--as-of",
+                "2026-10-01",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    })
+    .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let conn = rusqlite::Connection::open(dir.path().join("state/salesops.sqlite3")).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    // Each distinct (target, as_of) kept its five forecasts (cycle_length may be null).
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(DISTINCT target_label || as_of) FROM forecasts",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(n >= 4, "{n}");
+    for p in ["2026-06", "2026-07", "2026-08", "2026-Q3"] {
+        assert!(
+            dir.path()
+                .join("reports/small")
+                .join(p)
+                .join("report.json")
+                .exists(),
+            "{p}"
+        );
+    }
+}

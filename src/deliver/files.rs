@@ -27,23 +27,44 @@ pub fn publish_dir(dest: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathB
         let p = staging.path().join(name);
         std::fs::write(&p, bytes).with_context(|| format!("cannot write {}", p.display()))?;
     }
-    // Swap: move the old folder aside, put the new one in place, then drop the old.
-    let old = parent.join(format!(".{stem}.old-{}", uuid::Uuid::new_v4().simple()));
-    let had_old = dest.exists();
-    if had_old {
-        std::fs::rename(dest, &old)
-            .with_context(|| format!("cannot replace {}", dest.display()))?;
-    }
+    // Swap: move the old folder aside, put the new one in place, then drop
+    // the old. Another process may publish the same folder at the same
+    // moment: whoever renames last wins, and neither fails.
     let staged = staging.keep();
-    if let Err(e) = std::fs::rename(&staged, dest) {
-        if had_old {
-            let _ = std::fs::rename(&old, dest);
+    let mut attempt = 0;
+    loop {
+        let old = parent.join(format!(".{stem}.old-{}", uuid::Uuid::new_v4().simple()));
+        let moved_aside = match std::fs::rename(dest, &old) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&staged);
+                return Err(e).with_context(|| format!("cannot replace {}", dest.display()));
+            }
+        };
+        match std::fs::rename(&staged, dest) {
+            Ok(()) => {
+                if moved_aside {
+                    let _ = std::fs::remove_dir_all(&old);
+                }
+                break;
+            }
+            // Someone else put a folder there in between: try again.
+            Err(_) if attempt < 10 && dest.exists() => {
+                if moved_aside {
+                    let _ = std::fs::remove_dir_all(&old);
+                }
+                attempt += 1;
+            }
+            Err(e) => {
+                if moved_aside {
+                    let _ = std::fs::rename(&old, dest);
+                }
+                let _ = std::fs::remove_dir_all(&staged);
+                return Err(e)
+                    .with_context(|| format!("cannot move the report into {}", dest.display()));
+            }
         }
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(e).with_context(|| format!("cannot move the report into {}", dest.display()));
-    }
-    if had_old {
-        let _ = std::fs::remove_dir_all(&old);
     }
     Ok(files.iter().map(|(n, _)| dest.join(n)).collect())
 }
