@@ -228,3 +228,103 @@ pub fn compute(
         data_quality,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{Lead, ScoreEvent, When};
+    use chrono::TimeZone;
+
+    fn settings() -> Settings {
+        crate::config::Settings::from_toml("").unwrap().metrics
+    }
+
+    #[test]
+    fn empty_books_give_nulls_not_zeros() {
+        let snap = Snapshot::default();
+        let p = Period::parse("2026-07", 1).unwrap();
+        let f = compute(&snap, p, p.end, &settings(), &[]);
+        let k = &f.kpis;
+        assert_eq!(k.won_revenue, Decimal::ZERO);
+        assert_eq!(
+            (k.win_rate, k.avg_won_deal_size, k.avg_open_deal_size),
+            (None, None, None)
+        );
+        assert_eq!((k.pipeline_coverage, k.quota_attainment_rate), (None, None));
+        assert_eq!(
+            (k.sales_cycle_days_mean, k.sales_cycle_days_median),
+            (None, None)
+        );
+        assert_eq!(
+            (k.lead_response_hours_mean, k.lead_response_within_sla),
+            (None, None)
+        );
+        assert_eq!(
+            (k.selling_time_share, k.meetings_per_prospecting_activity),
+            (None, None)
+        );
+        assert_eq!(f.leads.mql_to_sql_rate, None);
+        assert_eq!(f.forecasts.cycle_length, None);
+        assert_eq!(f.forecasts.target.label(), "2026-08");
+    }
+
+    #[test]
+    fn median_of_even_count_is_mean_of_middle_two() {
+        assert_eq!(
+            mean_median(vec![4.0, 1.0, 3.0, 2.0]),
+            (Some(2.5), Some(2.5))
+        );
+        assert_eq!(mean_median(vec![5.0, 1.0, 3.0]), (Some(3.0), Some(3.0)));
+    }
+
+    #[test]
+    fn score_events_beat_the_crm_score_even_when_they_come_later() {
+        let s = settings();
+        let t = |d: u32| When::Instant(chrono::Utc.with_ymd_and_hms(2026, 7, d, 12, 0, 0).unwrap());
+        let lead = |events: Option<Vec<ScoreEvent>>, score: Option<i64>| Lead {
+            id: "l".into(),
+            owner: None,
+            created_at: t(1),
+            first_response_at: None,
+            score_events: events,
+            score: score.map(Decimal::from),
+        };
+        let as_of = Bound::new(chrono::NaiveDate::from_ymd_opt(2026, 7, 10).unwrap(), s.tz);
+        let ev = |kind: &str, d: u32| ScoreEvent {
+            kind: kind.into(),
+            at: t(d),
+        };
+        // Events up to as_of only; an unknown kind is worth 0.
+        let l = lead(
+            Some(vec![
+                ev("pricing_page_visit", 2),
+                ev("email_click", 20),
+                ev("webinar", 3),
+            ]),
+            Some(50),
+        );
+        assert_eq!(activity::score(&l, &as_of, &s), Decimal::from(10));
+        // No events (none or empty): the CRM's score; neither: 0.
+        assert_eq!(
+            activity::score(&lead(Some(vec![]), Some(50)), &as_of, &s),
+            Decimal::from(50)
+        );
+        assert_eq!(
+            activity::score(&lead(None, Some(7)), &as_of, &s),
+            Decimal::from(7)
+        );
+        assert_eq!(
+            activity::score(&lead(None, None), &as_of, &s),
+            Decimal::ZERO
+        );
+        // Events that all come after as_of still count as events: 0.
+        assert_eq!(
+            activity::score(
+                &lead(Some(vec![ev("email_open", 25)]), Some(50)),
+                &as_of,
+                &s
+            ),
+            Decimal::ZERO
+        );
+    }
+}
