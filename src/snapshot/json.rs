@@ -562,12 +562,14 @@ impl Builder {
             let owner = *self
                 .rep_index
                 .get(owner_id.as_ref())
-                .ok_or(("owner", format!("rep {owner_id:?} does not exist in reps")))?;
+                .ok_or_else(|| ("owner", format!("rep {owner_id:?} does not exist in reps")))?;
             let stage_id = at("stage", read::required_text(&d.stage))?;
-            let stage = *self.stage_index.get(stage_id.as_ref()).ok_or((
-                "stage",
-                format!("stage {stage_id:?} does not exist in stages"),
-            ))?;
+            let stage = *self.stage_index.get(stage_id.as_ref()).ok_or_else(|| {
+                (
+                    "stage",
+                    format!("stage {stage_id:?} does not exist in stages"),
+                )
+            })?;
             let amount = at("amount", read::decimal(&d.amount))?;
             if let Some(a) = amount.filter(|a| *a < Decimal::ZERO) {
                 return Err(("amount", format!("{a} is negative")));
@@ -576,10 +578,12 @@ impl Builder {
             {
                 None => None,
                 Some(s) if s.trim().is_empty() => None,
-                Some(s) => Some(ForecastCategory::parse(&s).ok_or((
-                    "forecast_category",
-                    format!("{s:?} is not one of omitted, pipeline, best_case, commit, closed"),
-                ))?),
+                Some(s) => Some(ForecastCategory::parse(&s).ok_or_else(|| {
+                    (
+                        "forecast_category",
+                        format!("{s:?} is not one of omitted, pipeline, best_case, commit, closed"),
+                    )
+                })?),
             };
             Ok(Deal {
                 name: at("name", read::string(&d.name))?.unwrap_or_default(),
@@ -610,10 +614,12 @@ impl Builder {
             let owner = at("owner", read::text(&a.owner))?
                 .and_then(|o| self.rep_index.get(o.as_ref()).copied());
             let kind_s = at("kind", read::required_text(&a.kind))?;
-            let kind = ActivityKind::parse(&kind_s).ok_or((
-                "kind",
-                format!("{kind_s:?} is not one of {}", ActivityKind::names()),
-            ))?;
+            let kind = ActivityKind::parse(&kind_s).ok_or_else(|| {
+                (
+                    "kind",
+                    format!("{kind_s:?} is not one of {}", ActivityKind::names()),
+                )
+            })?;
             let duration =
                 at("duration_minutes", read::decimal(&a.duration_minutes))?.unwrap_or_default();
             if duration < Decimal::ZERO {
