@@ -62,7 +62,7 @@ pub fn score(l: &Lead, as_of: &Bound, s: &Settings) -> Decimal {
 pub fn leads(snap: &Snapshot, p: &Period, as_of: NaiveDate, s: &Settings) -> LeadResults {
     let as_of_b = Bound::new(as_of, s.tz);
     let win = Window::new(p.start, p.end, s.tz).until(as_of_b);
-    let sla_ms = s.response_sla_minutes * Decimal::from(60_000);
+    let sla_nanos = s.response_sla_minutes * Decimal::from(60_000_000_000i64);
     let mut hours: Vec<f64> = Vec::new();
     let (mut created, mut unanswered, mut in_sla, mut sqls) = (0u64, 0u64, 0u64, 0u64);
     let mut unworked = Vec::new();
@@ -74,9 +74,11 @@ pub fn leads(snap: &Snapshot, p: &Period, as_of: NaiveDate, s: &Settings) -> Lea
         let answered = l.first_response_at.filter(|r| as_of_b.after(r));
         match answered {
             Some(r) => {
-                let ms = (r.instant(s.tz) - l.created_at.instant(s.tz)).num_milliseconds();
-                hours.push(ms as f64 / 3_600_000.0);
-                if Decimal::from(ms) <= sla_ms {
+                // Instants keep their sub-second part: hours are not rounded.
+                let d = r.instant(s.tz) - l.created_at.instant(s.tz);
+                let nanos = d.num_seconds() as i128 * 1_000_000_000 + d.subsec_nanos() as i128;
+                hours.push(nanos as f64 / 3.6e12);
+                if Decimal::from_i128_with_scale(nanos, 0) <= sla_nanos {
                     in_sla += 1;
                 }
             }

@@ -82,12 +82,37 @@ impl Store {
             )
         })?;
         let path = dir.join(FILE_NAME);
-        let conn = Connection::open(&path)
-            .with_context(|| format!("cannot open the state store {}", path.display()))?;
+        // Switching a new file to WAL does not wait on the busy handler, so
+        // two processes opening a fresh store at once retry here briefly.
+        let mut attempt = 0;
+        loop {
+            match Self::open_once(&path) {
+                Ok(store) => return Ok(store),
+                Err(e) if attempt < 100 && is_busy(&e) => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "cannot open the state store {}: check state_dir and its permissions",
+                            path.display()
+                        )
+                    })
+                }
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -120,6 +145,16 @@ impl Store {
     pub(crate) fn conn(&mut self) -> &mut Connection {
         &mut self.conn
     }
+}
+
+fn is_busy(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    })
 }
 
 #[cfg(test)]
