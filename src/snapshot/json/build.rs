@@ -1,0 +1,330 @@
+//! Validation: turns lenient raw records into snapshot records, resolving
+//! references to indexes, catching duplicate ids, and collecting one error
+//! per broken record.
+
+use super::raw::*;
+use super::RecordError;
+use crate::snapshot::*;
+use rust_decimal::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
+use std::sync::Arc;
+
+/// Ids seen in one collection. Keyed by a 64-bit hash so millions of ids
+/// cost no second copy; a hash hit is confirmed against the stored record's
+/// id, and the rare different id with the same hash goes to `spill`.
+pub(super) struct Ids {
+    seen: HashMap<u64, usize, BuildHasherDefault<PreHashed>>,
+    spill: HashSet<String>,
+}
+
+/// The keys of `Ids::seen` are hashes already: pass them through.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl std::hash::Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 keys")
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl Ids {
+    pub(super) fn new() -> Ids {
+        Ids {
+            seen: HashMap::default(),
+            spill: HashSet::new(),
+        }
+    }
+
+    /// FNV-1a, then a final mix: fast on short ids, and stable.
+    fn hash(id: &str) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in id.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^ (h >> 29)
+    }
+
+    /// Records `id` for record `index`; false when it was already taken.
+    /// `id_at(i)` gives the id of stored record i.
+    fn insert<'a>(&mut self, id: &str, index: usize, id_at: impl Fn(usize) -> &'a str) -> bool {
+        match self.seen.entry(Self::hash(id)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(index);
+                true
+            }
+            std::collections::hash_map::Entry::Occupied(o) => {
+                if id_at(*o.get()) == id {
+                    return false;
+                }
+                self.spill.insert(id.to_string())
+            }
+        }
+    }
+}
+
+/// Builds the snapshot record by record while the JSON streams past, so no
+/// intermediate copy of millions of records is ever held.
+pub(super) struct Builder {
+    pub(super) snap: Snapshot,
+    pub(super) errors: Vec<RecordError>,
+    pub(super) rep_index: HashMap<String, usize>,
+    pub(super) stage_index: HashMap<String, usize>,
+    pub(super) deal_ids: Ids,
+    pub(super) act_ids: Ids,
+    pub(super) lead_ids: Ids,
+    /// Score event kinds, shared: a million leads name a handful of kinds.
+    pub(super) event_kinds: HashMap<String, Arc<str>>,
+}
+
+impl Builder {
+    pub(super) fn new() -> Builder {
+        Builder {
+            snap: Snapshot {
+                currency: "USD".into(),
+                ..Default::default()
+            },
+            errors: Vec::new(),
+            rep_index: HashMap::new(),
+            stage_index: HashMap::new(),
+            deal_ids: Ids::new(),
+            act_ids: Ids::new(),
+            lead_ids: Ids::new(),
+            event_kinds: HashMap::new(),
+        }
+    }
+
+    fn event_kind(&mut self, kind: &str) -> Arc<str> {
+        if let Some(k) = self.event_kinds.get(kind) {
+            return k.clone();
+        }
+        let k: Arc<str> = kind.into();
+        self.event_kinds.insert(kind.to_string(), k.clone());
+        k
+    }
+
+    fn fail(
+        &mut self,
+        collection: &'static str,
+        index: usize,
+        id: Option<String>,
+        e: (&'static str, String),
+    ) {
+        self.errors.push(RecordError {
+            collection,
+            index,
+            id,
+            field: e.0,
+            message: e.1,
+        });
+    }
+
+    pub(super) fn rep(&mut self, i: usize, r: RawRep) {
+        let built = (|| {
+            let id = at("id", read::required_text(&r.id))?;
+            if self.rep_index.contains_key(id.as_ref()) {
+                return Err(("id", format!("duplicate id {id:?}")));
+            }
+            Ok(Rep {
+                name: at("name", read::string(&r.name))?.unwrap_or_else(|| id.to_string()),
+                email: at("email", read::string(&r.email))?.filter(|e| !e.trim().is_empty()),
+                start_date: at("start_date", read::date(&r.start_date))?,
+                active: at("active", read::boolean(&r.active, true))?,
+                id: id.into_owned(),
+            })
+        })();
+        match built {
+            Ok(rep) => {
+                self.rep_index.insert(rep.id.clone(), self.snap.reps.len());
+                self.snap.reps.push(rep);
+            }
+            Err(e) => self.fail("reps", i, id_of(&r.id), e),
+        }
+    }
+
+    pub(super) fn stage(&mut self, i: usize, s: RawStage) {
+        let built = (|| {
+            let id = at("id", read::required_text(&s.id))?;
+            if self.stage_index.contains_key(id.as_ref()) {
+                return Err(("id", format!("duplicate id {id:?}")));
+            }
+            let probability = at("probability", read::required(read::decimal(&s.probability)))?;
+            if probability < Decimal::ZERO || probability > Decimal::ONE {
+                return Err((
+                    "probability",
+                    format!("{probability} is outside 0..1 (write 0.4, not 40)"),
+                ));
+            }
+            let order = at("order", read::decimal(&s.order))?
+                .and_then(|d| d.to_i64())
+                .unwrap_or(i as i64 + 1);
+            Ok(Stage {
+                label: at("label", read::string(&s.label))?.unwrap_or_else(|| id.to_string()),
+                probability,
+                order,
+                closed: at("closed", read::boolean(&s.closed, false))?,
+                won: at("won", read::boolean(&s.won, false))?,
+                id: id.into_owned(),
+            })
+        })();
+        match built {
+            Ok(stage) => {
+                self.stage_index
+                    .insert(stage.id.clone(), self.snap.stages.len());
+                self.snap.stages.push(stage);
+            }
+            Err(e) => self.fail("stages", i, id_of(&s.id), e),
+        }
+    }
+
+    pub(super) fn deal(&mut self, i: usize, d: RawDeal) {
+        let deals = &self.snap.deals;
+        let ids = &mut self.deal_ids;
+        let built = (|| {
+            let id = at("id", read::required_text(&d.id))?;
+            if !ids.insert(&id, deals.len(), |j| deals[j].id.as_str()) {
+                return Err(("id", format!("duplicate id {id:?}")));
+            }
+            let owner_id = at("owner", read::required_text(&d.owner))?;
+            let owner = *self
+                .rep_index
+                .get(owner_id.as_ref())
+                .ok_or_else(|| ("owner", format!("rep {owner_id:?} does not exist in reps")))?;
+            let stage_id = at("stage", read::required_text(&d.stage))?;
+            let stage = *self.stage_index.get(stage_id.as_ref()).ok_or_else(|| {
+                (
+                    "stage",
+                    format!("stage {stage_id:?} does not exist in stages"),
+                )
+            })?;
+            let amount = at("amount", read::decimal(&d.amount))?;
+            if let Some(a) = amount.filter(|a| *a < Decimal::ZERO) {
+                return Err(("amount", format!("{a} is negative")));
+            }
+            let forecast_category = match at("forecast_category", read::text(&d.forecast_category))?
+            {
+                None => None,
+                Some(s) if s.trim().is_empty() => None,
+                Some(s) => Some(ForecastCategory::parse(&s).ok_or_else(|| {
+                    (
+                        "forecast_category",
+                        format!("{s:?} is not one of omitted, pipeline, best_case, commit, closed"),
+                    )
+                })?),
+            };
+            Ok(Deal {
+                name: at("name", read::string(&d.name))?.unwrap_or_default(),
+                owner,
+                amount,
+                stage,
+                created_at: at("created_at", read::required(read::when(&d.created_at)))?,
+                close_date: at("close_date", read::required(read::when(&d.close_date)))?,
+                forecast_category,
+                id: id.into_owned(),
+            })
+        })();
+        match built {
+            Ok(deal) => self.snap.deals.push(deal),
+            Err(e) => self.fail("deals", i, id_of(&d.id), e),
+        }
+    }
+
+    pub(super) fn activity(&mut self, i: usize, a: RawActivity) {
+        let acts = &self.snap.activities;
+        let ids = &mut self.act_ids;
+        let built = (|| {
+            let id = at("id", read::required_text(&a.id))?;
+            if !ids.insert(&id, acts.len(), |j| acts[j].id.as_str()) {
+                return Err(("id", format!("duplicate id {id:?}")));
+            }
+            // An owner that is not a known rep still counts for team figures.
+            let owner = at("owner", read::text(&a.owner))?
+                .and_then(|o| self.rep_index.get(o.as_ref()).copied());
+            let kind_s = at("kind", read::required_text(&a.kind))?;
+            let kind = ActivityKind::parse(&kind_s).ok_or_else(|| {
+                (
+                    "kind",
+                    format!("{kind_s:?} is not one of {}", ActivityKind::names()),
+                )
+            })?;
+            let duration =
+                at("duration_minutes", read::decimal(&a.duration_minutes))?.unwrap_or_default();
+            if duration < Decimal::ZERO {
+                return Err(("duration_minutes", format!("{duration} is negative")));
+            }
+            Ok(Activity {
+                owner,
+                kind,
+                at: at("at", read::required(read::when(&a.at)))?,
+                duration_minutes: duration,
+                outcome: at("outcome", read::text(&a.outcome))?.and_then(|o| normalize_outcome(&o)),
+                id: id.into_owned(),
+            })
+        })();
+        match built {
+            Ok(act) => self.snap.activities.push(act),
+            Err(e) => self.fail("activities", i, id_of(&a.id), e),
+        }
+    }
+
+    pub(super) fn lead(&mut self, i: usize, l: RawLead) {
+        let mut events = Vec::new();
+        let mut event_error = None;
+        for e in l.score_events.iter().flatten() {
+            let kind = match at("score_events.kind", read::required_text(&e.kind)) {
+                Ok(k) => self.event_kind(&k),
+                Err(err) => {
+                    event_error = Some(err);
+                    break;
+                }
+            };
+            match at("score_events.at", read::required(read::when(&e.at))) {
+                Ok(when) => events.push(ScoreEvent { kind, at: when }),
+                Err(err) => {
+                    event_error = Some(err);
+                    break;
+                }
+            }
+        }
+        let leads = &self.snap.leads;
+        let ids = &mut self.lead_ids;
+        let built = (|| {
+            let id = at("id", read::required_text(&l.id))?;
+            if !ids.insert(&id, leads.len(), |j| leads[j].id.as_str()) {
+                return Err(("id", format!("duplicate id {id:?}")));
+            }
+            if let Some(err) = event_error {
+                return Err(err);
+            }
+            let score_events = l.score_events.as_ref().map(|_| events);
+            Ok(Lead {
+                owner: at("owner", read::string(&l.owner))?.filter(|o| !o.trim().is_empty()),
+                created_at: at("created_at", read::required(read::when(&l.created_at)))?,
+                first_response_at: at("first_response_at", read::when(&l.first_response_at))?,
+                score_events,
+                score: at("score", read::decimal(&l.score))?,
+                id: id.into_owned(),
+            })
+        })();
+        match built {
+            Ok(lead) => self.snap.leads.push(lead),
+            Err(e) => self.fail("leads", i, id_of(&l.id), e),
+        }
+    }
+}
+
+fn normalize_outcome(o: &str) -> Option<String> {
+    let o = o.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    match o.as_str() {
+        "" => None,
+        "cancelled" => Some("canceled".into()),
+        "noshow" => Some("no_show".into()),
+        _ => Some(o),
+    }
+}

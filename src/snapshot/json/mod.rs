@@ -1,0 +1,197 @@
+//! Reading and writing the canonical snapshot JSON (the `file` source's
+//! format), with one error per broken record that names its index, id and
+//! field.
+//!
+//! `raw` reads each field leniently (any JSON value), so a wrong type in one
+//! record becomes that record's error instead of failing the document;
+//! `stream` tokenizes on one thread while `build` validates on another;
+//! `write` is the way back (`salesops pull --save`).
+
+mod build;
+mod raw;
+mod stream;
+mod write;
+
+pub use stream::parse;
+pub use write::to_json;
+
+use std::fmt;
+
+/// How strict loading is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Skip broken records (listing each in `Snapshot::notes`) instead of
+    /// failing the load.
+    pub skip_bad_records: bool,
+}
+
+/// One broken record: `deals[17] (id "d-88").close_date: "2026-13-01" is not a date`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordError {
+    pub collection: &'static str,
+    pub index: usize,
+    pub id: Option<String>,
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.collection, self.index)?;
+        if let Some(id) = &self.id {
+            write!(f, " (id {id:?})")?;
+        }
+        write!(f, ".{}: {}", self.field, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("not valid snapshot JSON at {path}: {message}")]
+    Syntax { path: String, message: String },
+    #[error("{} broken record(s); fix them in the source, or set [source] skip_bad_records = true to skip them:\n  {}", .0.len(), list_errors(.0))]
+    Records(Vec<RecordError>),
+}
+
+fn list_errors(errs: &[RecordError]) -> String {
+    const SHOWN: usize = 50;
+    let mut lines: Vec<String> = errs.iter().take(SHOWN).map(|e| e.to_string()).collect();
+    if errs.len() > SHOWN {
+        lines.push(format!("… and {} more", errs.len() - SHOWN));
+    }
+    lines.join("\n  ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::*;
+    use rust_decimal::Decimal;
+    use serde_json::{json, Value};
+    use std::str::FromStr;
+
+    fn load(v: Value) -> Result<Snapshot, LoadError> {
+        parse(v.to_string().as_bytes(), LoadOptions::default())
+    }
+
+    fn base() -> Value {
+        json!({
+            "currency": "USD",
+            "reps": [{"id": "r1", "name": "Kim", "email": "k@example.com"}],
+            "stages": [
+                {"id": "open", "label": "Open", "probability": 0.5, "order": 1, "closed": false, "won": false},
+                {"id": "won", "label": "Won", "probability": 1.0, "order": 2, "closed": true, "won": true}
+            ],
+            "deals": [{"id": "d1", "name": "A", "owner": "r1", "amount": 12000.5, "stage": "open",
+                       "created_at": "2026-05-03T09:12:00Z", "close_date": "2026-07-15"}]
+        })
+    }
+
+    #[test]
+    fn reads_a_valid_snapshot() {
+        let s = load(base()).unwrap();
+        assert_eq!(
+            s.deals[0].amount,
+            Some(Decimal::from_str("12000.5").unwrap())
+        );
+        assert_eq!(
+            s.deals[0].close_date,
+            When::Date(NaiveDate::from_ymd_opt(2026, 7, 15).unwrap())
+        );
+        assert!(s.reps[0].active);
+    }
+
+    #[test]
+    fn names_index_id_and_field() {
+        let mut v = base();
+        v["deals"][0]["close_date"] = json!("2026-13-01");
+        let err = load(v).unwrap_err().to_string();
+        assert!(
+            err.contains(r#"deals[0] (id "d1").close_date: "2026-13-01" is not a date"#),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_owner_negative_amount_and_duplicates() {
+        let mut v = base();
+        let mut d2 = v["deals"][0].clone();
+        d2["owner"] = json!("nobody");
+        let mut d3 = v["deals"][0].clone();
+        d3["id"] = json!("d3");
+        d3["amount"] = json!(-5);
+        let d4 = v["deals"][0].clone();
+        v["deals"].as_array_mut().unwrap().extend([d2, d3, d4]);
+        match load(v).unwrap_err() {
+            LoadError::Records(errs) => {
+                let fields: Vec<_> = errs.iter().map(|e| (e.index, e.field)).collect();
+                assert_eq!(fields, vec![(1, "id"), (2, "amount"), (3, "id")]);
+            }
+            e => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn skip_mode_lists_skipped_records() {
+        let mut v = base();
+        v["deals"][0]["stage"] = json!("nope");
+        let s = parse(
+            v.to_string().as_bytes(),
+            LoadOptions {
+                skip_bad_records: true,
+            },
+        )
+        .unwrap();
+        assert!(s.deals.is_empty());
+        assert_eq!(s.notes.len(), 1);
+        assert!(s.notes[0].contains(r#"deals[0] (id "d1").stage"#));
+    }
+
+    #[test]
+    fn records_before_their_references_still_resolve() {
+        let v = base();
+        let text = format!(
+            r#"{{"deals": {}, "stages": {}, "reps": {}}}"#,
+            v["deals"], v["stages"], v["reps"]
+        );
+        let s = parse(text.as_bytes(), LoadOptions::default()).unwrap();
+        assert_eq!(s.deals.len(), 1);
+        assert_eq!(s.reps[s.deals[0].owner].id, "r1");
+    }
+
+    #[test]
+    fn malformed_json_names_the_place() {
+        let err = parse(br#"{"deals": [ {"id": "d1",, } ]}"#, LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("deals"), "{err}");
+    }
+
+    #[test]
+    fn missing_amount_is_none_and_string_amount_is_read() {
+        let mut v = base();
+        v["deals"][0]["amount"] = Value::Null;
+        assert_eq!(load(v.clone()).unwrap().deals[0].amount, None);
+        v["deals"][0]["amount"] = json!("1234.56");
+        assert_eq!(
+            load(v).unwrap().deals[0].amount,
+            Some(Decimal::from_str("1234.56").unwrap())
+        );
+    }
+
+    #[test]
+    fn round_trips_through_to_json() {
+        let mut v = base();
+        v["activities"] = json!([{"id": "a1", "owner": "r1", "kind": "meeting", "at": "2026-07-02T01:00:00Z",
+                                  "duration_minutes": 30, "outcome": "Completed"}]);
+        v["leads"] = json!([{"id": "l1", "created_at": "2026-07-01T03:00:00+09:00", "score": 14,
+                             "score_events": [{"kind": "email_open", "at": "2026-07-01T02:55:00Z"}]}]);
+        let s = load(v).unwrap();
+        let again = parse(to_json(&s).to_string().as_bytes(), LoadOptions::default()).unwrap();
+        assert_eq!(s.deals, again.deals);
+        assert_eq!(s.activities, again.activities);
+        assert_eq!(s.leads, again.leads);
+        assert_eq!(s.reps, again.reps);
+        assert_eq!(s.stages, again.stages);
+    }
+}

@@ -1,0 +1,329 @@
+//! The lenient first read of each record: every field as any JSON value
+//! (`Scalar`, borrowing strings from the input), and the field readers that
+//! turn one into a typed value or the message for that field's error.
+
+use crate::snapshot::When;
+use chrono::NaiveDate;
+use rust_decimal::prelude::*;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+
+/// Any JSON value, kept only as far as a snapshot field needs. Strings are
+/// borrowed from the input when they have no escapes.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Scalar<'de> {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(Cow<'de, str>),
+    Other(&'static str),
+}
+
+impl fmt::Display for Scalar<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Null => write!(f, "null"),
+            Scalar::Bool(b) => write!(f, "{b}"),
+            Scalar::Num(n) => write!(f, "{n}"),
+            Scalar::Str(s) => write!(f, "{s:?}"),
+            Scalar::Other(what) => write!(f, "{what}"),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Scalar<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_none<E>(self) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Bool(b))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Num(n as f64))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Num(n as f64))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Num(n))
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Str(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Scalar<'a>, E> {
+                Ok(Scalar::Str(Cow::Owned(s)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Scalar<'a>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other("a list"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Scalar<'a>, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other("an object"))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+pub(super) type F<'a> = Option<Scalar<'a>>;
+
+#[derive(Deserialize)]
+pub(super) struct RawRep<'a> {
+    #[serde(default, borrow)]
+    pub id: F<'a>,
+    #[serde(default, borrow)]
+    pub name: F<'a>,
+    #[serde(default, borrow)]
+    pub email: F<'a>,
+    #[serde(default, borrow)]
+    pub start_date: F<'a>,
+    #[serde(default, borrow)]
+    pub active: F<'a>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawStage<'a> {
+    #[serde(default, borrow)]
+    pub id: F<'a>,
+    #[serde(default, borrow)]
+    pub label: F<'a>,
+    #[serde(default, borrow)]
+    pub probability: F<'a>,
+    #[serde(default, borrow)]
+    pub order: F<'a>,
+    #[serde(default, borrow)]
+    pub closed: F<'a>,
+    #[serde(default, borrow)]
+    pub won: F<'a>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawDeal<'a> {
+    #[serde(default, borrow)]
+    pub id: F<'a>,
+    #[serde(default, borrow)]
+    pub name: F<'a>,
+    #[serde(default, borrow)]
+    pub owner: F<'a>,
+    #[serde(default, borrow)]
+    pub amount: F<'a>,
+    #[serde(default, borrow)]
+    pub stage: F<'a>,
+    #[serde(default, borrow)]
+    pub created_at: F<'a>,
+    #[serde(default, borrow)]
+    pub close_date: F<'a>,
+    #[serde(default, borrow)]
+    pub forecast_category: F<'a>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawActivity<'a> {
+    #[serde(default, borrow)]
+    pub id: F<'a>,
+    #[serde(default, borrow)]
+    pub owner: F<'a>,
+    #[serde(default, borrow)]
+    pub kind: F<'a>,
+    #[serde(default, borrow)]
+    pub at: F<'a>,
+    #[serde(default, borrow)]
+    pub duration_minutes: F<'a>,
+    #[serde(default, borrow)]
+    pub outcome: F<'a>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawLead<'a> {
+    #[serde(default, borrow)]
+    pub id: F<'a>,
+    #[serde(default, borrow)]
+    pub owner: F<'a>,
+    #[serde(default, borrow)]
+    pub created_at: F<'a>,
+    #[serde(default, borrow)]
+    pub first_response_at: F<'a>,
+    #[serde(default, borrow)]
+    pub score_events: Option<Vec<RawScoreEvent<'a>>>,
+    #[serde(default, borrow)]
+    pub score: F<'a>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RawScoreEvent<'a> {
+    #[serde(default, borrow)]
+    pub kind: F<'a>,
+    #[serde(default, borrow)]
+    pub at: F<'a>,
+}
+
+/// Field readers: each returns the message that follows `field: ` on error.
+pub(super) mod read {
+    use super::*;
+
+    pub fn present<'a, 'de>(v: &'a F<'de>) -> Option<&'a Scalar<'de>> {
+        match v {
+            None | Some(Scalar::Null) => None,
+            Some(s) => Some(s),
+        }
+    }
+
+    /// Text as borrowed from the input (numeric ids are taken as text).
+    pub fn text<'a>(v: &'a F<'_>) -> Result<Option<Cow<'a, str>>, String> {
+        match present(v) {
+            None => Ok(None),
+            Some(Scalar::Str(s)) => Ok(Some(Cow::Borrowed(s.as_ref()))),
+            // Ids are often numeric in exports; take them as text.
+            Some(Scalar::Num(n)) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                Ok(Some(Cow::Owned(format!("{}", *n as i64))))
+            }
+            Some(other) => Err(format!("expected text, got {other}")),
+        }
+    }
+
+    pub fn string(v: &F) -> Result<Option<String>, String> {
+        Ok(text(v)?.map(Cow::into_owned))
+    }
+
+    pub fn required_text<'a>(v: &'a F<'_>) -> Result<Cow<'a, str>, String> {
+        match text(v)? {
+            Some(s) if !s.trim().is_empty() => Ok(s),
+            _ => Err("is missing".into()),
+        }
+    }
+
+    pub fn boolean(v: &F, default: bool) -> Result<bool, String> {
+        match present(v) {
+            None => Ok(default),
+            Some(Scalar::Bool(b)) => Ok(*b),
+            Some(other) => Err(format!("expected true or false, got {other}")),
+        }
+    }
+
+    /// A number, or a string holding one ("12000.50").
+    pub fn decimal(v: &F) -> Result<Option<Decimal>, String> {
+        match present(v) {
+            None => Ok(None),
+            Some(Scalar::Num(n)) => number(*n).map(Some),
+            Some(Scalar::Str(s)) if s.trim().is_empty() => Ok(None),
+            Some(Scalar::Str(s)) => Decimal::from_str(s.trim())
+                .or_else(|_| Decimal::from_scientific(s.trim()))
+                .map(Some)
+                .map_err(|_| format!("{s:?} is not a number")),
+            Some(other) => Err(format!("expected a number, got {other}")),
+        }
+    }
+
+    /// The decimal a JSON number was written as: the shortest text that
+    /// reads back as the same f64 (ryu) is what the CRM wrote.
+    pub fn number(n: f64) -> Result<Decimal, String> {
+        if !n.is_finite() {
+            return Err(format!("{n} is not a number"));
+        }
+        if n.fract() == 0.0 && n.abs() < 1e15 {
+            return Ok(Decimal::from(n as i64));
+        }
+        let mut buf = ryu::Buffer::new();
+        let text = buf.format_finite(n);
+        Decimal::from_str(text)
+            .or_else(|_| Decimal::from_scientific(text))
+            .map_err(|_| format!("{n} is out of range"))
+    }
+
+    pub fn date(v: &F) -> Result<Option<NaiveDate>, String> {
+        match present(v) {
+            None => Ok(None),
+            Some(Scalar::Str(s)) => crate::period::parse_date(s)
+                .map(Some)
+                .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)")),
+            Some(other) => Err(format!("expected a date (YYYY-MM-DD), got {other}")),
+        }
+    }
+
+    /// An RFC 3339 instant with an offset, or a bare date (a local date).
+    pub fn when(v: &F) -> Result<Option<When>, String> {
+        match present(v) {
+            None => Ok(None),
+            Some(Scalar::Str(s)) => parse_when(s).map(Some),
+            Some(other) => Err(format!(
+                "expected a timestamp (RFC 3339) or a date, got {other}"
+            )),
+        }
+    }
+
+    pub fn parse_when(s: &str) -> Result<When, String> {
+        if let Some(t) = utc_seconds(s.as_bytes()) {
+            return Ok(When::Instant(t));
+        }
+        let t = s.trim();
+        if t.len() == 10 {
+            return crate::period::parse_date(t)
+                .map(When::Date)
+                .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"));
+        }
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|d| When::Instant(d.with_timezone(&chrono::Utc)))
+            .map_err(|_| {
+                format!(
+                    "{s:?} is not a timestamp (RFC 3339 with an offset, e.g. 2026-07-01T09:00:00Z)"
+                )
+            })
+    }
+
+    /// Fast path for the most common form, `YYYY-MM-DDTHH:MM:SSZ`; anything
+    /// else goes through the full RFC 3339 parser.
+    fn utc_seconds(b: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
+        if b.len() != 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+            || b[19] != b'Z'
+        {
+            return None;
+        }
+        let n = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, c| {
+                c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+            })
+        };
+        let date = NaiveDate::from_ymd_opt(n(0..4)? as i32, n(5..7)?, n(8..10)?)?;
+        let time = chrono::NaiveTime::from_hms_opt(n(11..13)?, n(14..16)?, n(17..19)?)?;
+        Some(chrono::DateTime::from_naive_utc_and_offset(
+            date.and_time(time),
+            chrono::Utc,
+        ))
+    }
+
+    pub fn required<T>(r: Result<Option<T>, String>) -> Result<T, String> {
+        r?.ok_or_else(|| "is missing".to_string())
+    }
+}
+
+pub(super) fn at<T>(
+    field: &'static str,
+    r: Result<T, String>,
+) -> Result<T, (&'static str, String)> {
+    r.map_err(|m| (field, m))
+}
+
+pub(super) fn id_of(v: &F) -> Option<String> {
+    read::string(v).ok().flatten()
+}

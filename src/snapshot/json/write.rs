@@ -1,0 +1,114 @@
+//! Writing a snapshot back as canonical JSON (`salesops pull --save`).
+
+use crate::snapshot::*;
+use rust_decimal::prelude::*;
+use serde_json::{json, Map, Value};
+
+fn when_json(w: &When) -> Value {
+    match w {
+        When::Date(d) => json!(d.to_string()),
+        When::Instant(t) => json!(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+    }
+}
+
+fn dec_json(d: &Decimal) -> Value {
+    // The shortest f64 text of a decimal reads back as the same decimal.
+    d.to_f64().map(|f| json!(f)).unwrap_or(Value::Null)
+}
+
+/// Writes a snapshot as canonical JSON (`salesops pull --save`); `parse` of
+/// the result gives the same snapshot.
+pub fn to_json(s: &Snapshot) -> Value {
+    let reps: Vec<Value> = s
+        .reps
+        .iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("id".into(), json!(r.id));
+            m.insert("name".into(), json!(r.name));
+            if let Some(e) = &r.email {
+                m.insert("email".into(), json!(e));
+            }
+            if let Some(d) = r.start_date {
+                m.insert("start_date".into(), json!(d.to_string()));
+            }
+            m.insert("active".into(), json!(r.active));
+            Value::Object(m)
+        })
+        .collect();
+    let stages: Vec<Value> = s
+        .stages
+        .iter()
+        .map(|st| {
+            json!({"id": st.id, "label": st.label, "probability": dec_json(&st.probability),
+                   "order": st.order, "closed": st.closed, "won": st.won})
+        })
+        .collect();
+    let deals: Vec<Value> = s
+        .deals
+        .iter()
+        .map(|d| {
+            let mut m = Map::new();
+            m.insert("id".into(), json!(d.id));
+            m.insert("name".into(), json!(d.name));
+            m.insert("owner".into(), json!(s.reps[d.owner].id));
+            m.insert(
+                "amount".into(),
+                d.amount.as_ref().map(dec_json).unwrap_or(Value::Null),
+            );
+            m.insert("stage".into(), json!(s.stages[d.stage].id));
+            m.insert("created_at".into(), when_json(&d.created_at));
+            m.insert("close_date".into(), when_json(&d.close_date));
+            if let Some(fc) = d.forecast_category {
+                m.insert("forecast_category".into(), json!(fc.as_str()));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let activities: Vec<Value> = s
+        .activities
+        .iter()
+        .map(|a| {
+            let mut m = Map::new();
+            m.insert("id".into(), json!(a.id));
+            if let Some(o) = a.owner {
+                m.insert("owner".into(), json!(s.reps[o].id));
+            }
+            m.insert("kind".into(), json!(a.kind.as_str()));
+            m.insert("at".into(), when_json(&a.at));
+            m.insert("duration_minutes".into(), dec_json(&a.duration_minutes));
+            if let Some(o) = &a.outcome {
+                m.insert("outcome".into(), json!(o));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let leads: Vec<Value> = s
+        .leads
+        .iter()
+        .map(|l| {
+            let mut m = Map::new();
+            m.insert("id".into(), json!(l.id));
+            if let Some(o) = &l.owner {
+                m.insert("owner".into(), json!(o));
+            }
+            m.insert("created_at".into(), when_json(&l.created_at));
+            if let Some(f) = &l.first_response_at {
+                m.insert("first_response_at".into(), when_json(f));
+            }
+            if let Some(evs) = &l.score_events {
+                let evs: Vec<Value> = evs
+                    .iter()
+                    .map(|e| json!({"kind": &*e.kind, "at": when_json(&e.at)}))
+                    .collect();
+                m.insert("score_events".into(), Value::Array(evs));
+            }
+            if let Some(sc) = &l.score {
+                m.insert("score".into(), dec_json(sc));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    json!({"currency": s.currency, "reps": reps, "stages": stages, "deals": deals,
+           "activities": activities, "leads": leads})
+}
