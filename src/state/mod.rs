@@ -179,7 +179,7 @@ mod tests {
         let mut s = Store::open(dir.path()).unwrap();
         s.conn().pragma_update(None, "user_version", 99).unwrap();
         drop(s);
-        let err = Store::open(dir.path()).err().unwrap().to_string();
+        let err = format!("{:#}", Store::open(dir.path()).err().unwrap());
         assert!(err.contains("newer salesops"), "{err}");
     }
 }
