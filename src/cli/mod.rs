@@ -2,7 +2,10 @@
 //! Commands only parse, wire and print; the work happens in the library.
 
 mod check;
+mod history;
 mod run;
+mod schedules;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -45,6 +48,12 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate the config and say what it would do.
     Check(ConfigArg),
+    /// Run every scheduled report on its cron until SIGTERM/SIGINT.
+    Serve(ConfigArg),
+    /// List each report's next fire times (its zone and UTC) and the period each covers.
+    Schedules(schedules::SchedulesArgs),
+    /// List recorded runs, newest first.
+    History(history::HistoryArgs),
 }
 
 /// Runs the parsed command; the exit code is 0 on success, 1 when some
@@ -53,6 +62,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Schedules(args) => schedules::schedules(args),
+        Command::History(args) => history::history(args),
     }
 }
 
