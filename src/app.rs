@@ -1,5 +1,8 @@
 //! The whole pipeline of one run: pull → snapshot → figures → report files
-//! → (state, delivery). The CLI and the scheduler both call `run`.
+//! → (state, delivery). The CLI and the scheduler both call `run`; every
+//! run is written to the run log (see `runlog`).
+
+mod runlog;
 
 use crate::config::{ConfigOrigin, ReportSettings, Settings};
 use crate::metrics::{self, Figures, Method};
@@ -27,6 +30,35 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Send again to recipients who already got this report.
     pub force: bool,
+    /// What started the run (recorded in the run log). Default: manual.
+    pub trigger: Trigger,
+    /// The scheduled instant that started the run; default: none (manual).
+    pub fired_at: Option<DateTime<Utc>>,
+}
+
+/// What started a run, as the run log shows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Trigger {
+    /// `salesops run`.
+    #[default]
+    Manual,
+    /// A schedule fired.
+    Schedule,
+    /// `serve` started and found the latest scheduled period not done.
+    CatchUp,
+    /// A failed scheduled run, tried again.
+    Retry,
+}
+
+impl Trigger {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
+            Trigger::CatchUp => "catch-up",
+            Trigger::Retry => "retry",
+        }
+    }
 }
 
 /// How one report's run ended.
@@ -82,12 +114,26 @@ pub fn plan(
     Ok((period, as_of))
 }
 
-/// Runs the selected reports on one pull of the source.
+/// Runs the selected reports on one pull of the source, and records each
+/// in the run log (a dry run only in the tracing log).
 pub async fn run(
     s: &Settings,
     origin: &ConfigOrigin,
     opts: &RunOptions,
     now: DateTime<Utc>,
+) -> Result<Vec<ReportOutcome>> {
+    let mut log = runlog::RunLog::new(s, opts);
+    let res = run_logged(s, origin, opts, now, &mut log).await;
+    log.finish(&res);
+    res
+}
+
+async fn run_logged(
+    s: &Settings,
+    origin: &ConfigOrigin,
+    opts: &RunOptions,
+    now: DateTime<Utc>,
+    log: &mut runlog::RunLog,
 ) -> Result<Vec<ReportOutcome>> {
     let reports: Vec<&ReportSettings> = match &opts.report {
         Some(name) => vec![s.report(name).with_context(|| {
@@ -110,6 +156,7 @@ pub async fn run(
         .iter()
         .map(|r| plan(r, s, opts, now))
         .collect::<Result<Vec<_>>>()?;
+    log.started(&reports, &plans)?;
 
     let today = now.with_timezone(&s.tz).date_naive();
     let pulled = source::pull(s, origin, today)
@@ -121,13 +168,14 @@ pub async fn run(
         "{}",
         pulled.description
     );
+    log.pulled(pulled.rows());
 
     let mut out = Vec::new();
     for (r, (period, as_of)) in reports.into_iter().zip(plans) {
-        out.push(
-            run_one(s, r, &pulled, period, as_of, opts)
-                .with_context(|| format!("report {:?}", r.name))?,
-        );
+        let res = run_one(s, r, &pulled, period, as_of, opts)
+            .with_context(|| format!("report {:?}", r.name));
+        log.report_done(&r.name, &res);
+        out.push(res?);
     }
     Ok(out)
 }

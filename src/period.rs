@@ -173,6 +173,17 @@ impl Period {
         self.to_string()
     }
 
+    /// What "once per period" counts in the run log, claims and delivery
+    /// log: the label for a period that is over at `as_of`; `label@as_of`
+    /// for one still running, whose report differs from day to day.
+    pub fn key(&self, as_of: NaiveDate) -> String {
+        if as_of >= self.end {
+            self.label()
+        } else {
+            format!("{}@{as_of}", self.label())
+        }
+    }
+
     /// Local instants bounding the period in zone `tz`.
     pub fn instants(&self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
         (day_start(self.start, tz), day_start(self.end, tz))
@@ -285,6 +296,13 @@ mod tests {
         assert_eq!(r.days(), 10);
         assert_eq!(r.previous().label(), "2026-06-21..2026-06-30");
         assert_eq!(r.next().label(), "2026-07-11..2026-07-20");
+    }
+
+    #[test]
+    fn key_names_the_as_of_only_while_running() {
+        let jul = Period::parse("2026-07", 1).unwrap();
+        assert_eq!(jul.key(d("2026-08-01")), "2026-07");
+        assert_eq!(jul.key(d("2026-07-31")), "2026-07@2026-07-31");
     }
 
     #[test]

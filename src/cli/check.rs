@@ -45,5 +45,7 @@ pub fn check(args: ConfigArg) -> Result<i32> {
             }
         );
     }
+    println!("next fires (salesops schedules):");
+    print!("{}", super::schedules::listing(&s, now, 5));
     Ok(0)
 }

@@ -3,7 +3,10 @@
 
 mod bench;
 mod check;
+mod history;
 mod run;
+mod schedules;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -46,6 +49,12 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate the config and say what it would do.
     Check(ConfigArg),
+    /// Run every scheduled report on its cron until SIGTERM/SIGINT.
+    Serve(ConfigArg),
+    /// List each report's next fire times (its zone and UTC) and the period each covers.
+    Schedules(schedules::SchedulesArgs),
+    /// List recorded runs, newest first.
+    History(history::HistoryArgs),
     /// Measure parse and compute time on a generated snapshot (performance budget).
     #[command(hide = true)]
     Bench(bench::BenchArgs),
@@ -57,6 +66,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Schedules(args) => schedules::schedules(args),
+        Command::History(args) => history::history(args),
         Command::Bench(args) => bench::bench(args),
     }
 }

@@ -46,6 +46,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
         out: args.out,
         dry_run: args.dry_run,
         force: args.force,
+        trigger: app::Trigger::Manual,
+        fired_at: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -237,8 +237,15 @@ impl Settings {
             let locale = r.locale.clone().unwrap_or_else(|| raw.locale.clone());
             check_locale(&locale, &format!("{key}.locale"), &mut errs);
             if let Some(cron) = &r.schedule {
-                if let Err(e) = crate::schedule::cron::parse(cron) {
-                    errs.push(format!("{key}.schedule: {e}"));
+                match crate::schedule::cron::parse(cron) {
+                    Err(e) => errs.push(format!("{key}.schedule: {e}")),
+                    // From a fixed instant: resolve() reads no clock.
+                    Ok(c) if crate::schedule::cron::next_fires(&c, rtz, never_before(), 1).is_empty() => {
+                        errs.push(format!(
+                            "{key}.schedule: {cron:?} never fires (no such date, e.g. 30 February); check the day and month fields"
+                        ))
+                    }
+                    Ok(_) => {}
                 }
             }
             for (field, list) in [("to", &r.to), ("cc", &r.cc), ("bcc", &r.bcc)] {
@@ -287,6 +294,10 @@ impl Settings {
     pub fn report(&self, name: &str) -> Option<&ReportSettings> {
         self.reports.iter().find(|r| r.name == name)
     }
+}
+
+fn never_before() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_577_836_800, 0).expect("2020-01-01T00:00:00Z")
 }
 
 fn parse_tz(s: &str, key: &str, errs: &mut Vec<String>) -> Tz {
@@ -445,6 +456,10 @@ name = "m"
 period = "previous_month"
 schedule = "0 7 1 * * * * *"
 to = ["not-an-address"]
+[[reports]]
+name = "feb"
+schedule = "0 7 30 2 *"
+timezone = "Europe/Atlantis"
 "#;
         let err = Settings::from_toml(text).unwrap_err().to_string();
         for needle in [
@@ -453,6 +468,8 @@ to = ["not-an-address"]
             "roles.junior.monthly_quota: missing",
             "reports[0] (\"m\").schedule",
             "reports[0] (\"m\").to[0]",
+            "reports[1] (\"feb\").schedule: \"0 7 30 2 *\" never fires",
+            "reports[1] (\"feb\").timezone: \"Europe/Atlantis\"",
         ] {
             assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
         }

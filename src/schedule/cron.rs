@@ -11,7 +11,7 @@ use croner::Cron;
 
 pub fn parse(expr: &str) -> Result<Cron, String> {
     let fields = expr.split_whitespace().count();
-    if !(fields == 5 || fields == 6) && !expr.trim_start().starts_with('@') {
+    if !(fields == 5 || fields == 6 || expr.trim_start().starts_with('@')) {
         return Err(format!(
             "{expr:?} has {fields} fields; write 5 (minute hour day month weekday, e.g. \"0 7 1 * *\") or 6 with seconds first"
         ));

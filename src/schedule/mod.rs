@@ -1,3 +1,11 @@
-//! Scheduling: cron parsing and next fire times (the `serve` loop builds on it).
+//! Scheduling: cron parsing and fire times (`cron`), the pure decisions
+//! about fires, periods, catch-up and retries (`plan`), and the `serve`
+//! loop built on tokio-cron-scheduler (`serve`, with one fire's run in
+//! `attempt`).
 
+mod attempt;
 pub mod cron;
+pub mod plan;
+pub mod serve;
+
+pub use attempt::CLAIM_TTL;

@@ -1,15 +1,19 @@
 //! The state store: one SQLite file in `state_dir` holding the forecasts
 //! runs made (for forecast accuracy), the deliveries (so nobody is emailed
-//! twice) and the run log. All SQL lives in this module.
+//! twice), the run log and the claims that keep two processes from running
+//! one period at once. All SQL lives in this module.
 //!
 //! Schema changes are numbered migrations applied in order; the file's
 //! `user_version` says which have run, so a newer binary upgrades an older
 //! file in place. WAL mode and a busy timeout let two processes share it.
 
+mod claims;
 mod forecasts;
+pub mod holder;
 mod runs;
 
-pub use runs::{Delivery, RunRecord};
+pub use claims::Claim;
+pub use runs::{Delivery, RunEnd, RunRecord};
 
 use anyhow::{Context, Result};
 use rusqlite::Connection;
@@ -65,7 +69,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (report, period)
     );
     "#,
+    // 2: who wrote each run row (a process that died mid-run is found by it)
+    r#"
+    ALTER TABLE runs ADD COLUMN holder TEXT;
+    "#,
 ];
+
+/// Instants in the store: UTC, milliseconds, fixed width, so that text
+/// order is time order (claims compare expiry times in SQL).
+pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
 
 pub struct Store {
     conn: Connection,

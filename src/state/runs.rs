@@ -1,7 +1,8 @@
 //! Deliveries and the run log: what went out, to whom, and how each run ended.
 
-use super::Store;
+use super::{ts, Store};
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 use rusqlite::OptionalExtension;
 
 /// One recipient who got a report.
@@ -50,35 +51,45 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a run log row; returns its id.
+    /// Starts a run log row (outcome "running"); returns its id.
+    /// `period` is the period key (`Period::key`), `holder` the process
+    /// (`holder::this_process`).
     pub fn run_started(
         &mut self,
         report: &str,
         period: &str,
         trigger: &str,
-        fired_at: Option<&str>,
+        fired_at: Option<DateTime<Utc>>,
+        holder: &str,
+        started_at: DateTime<Utc>,
     ) -> Result<i64> {
-        let now = chrono::Utc::now().to_rfc3339();
         self.conn().execute(
-            "INSERT INTO runs (report, period, trigger, fired_at, started_at, outcome) VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
-            rusqlite::params![report, period, trigger, fired_at, now],
+            "INSERT INTO runs (report, period, trigger, fired_at, started_at, outcome, holder)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
+            rusqlite::params![
+                report,
+                period,
+                trigger,
+                fired_at.map(ts),
+                ts(started_at),
+                holder
+            ],
         )?;
         Ok(self.conn().last_insert_rowid())
     }
 
-    /// Ends a run log row with its outcome.
-    pub fn run_finished(
-        &mut self,
-        id: i64,
-        outcome: &str,
-        rows_pulled: Option<i64>,
-        recipients: Option<&str>,
-        error: Option<&str>,
-    ) -> Result<()> {
-        let now = chrono::Utc::now().to_rfc3339();
+    /// Ends a run log row with its outcome ("ok", "partial", "failed").
+    pub fn run_finished(&mut self, id: i64, end: &RunEnd<'_>) -> Result<()> {
         self.conn().execute(
             "UPDATE runs SET finished_at = ?2, outcome = ?3, rows_pulled = ?4, recipients = ?5, error = ?6 WHERE id = ?1",
-            rusqlite::params![id, now, outcome, rows_pulled, recipients, error],
+            rusqlite::params![
+                id,
+                ts(end.finished_at),
+                end.outcome,
+                end.rows_pulled,
+                end.recipients,
+                end.error
+            ],
         )?;
         Ok(())
     }
@@ -107,48 +118,58 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Claims (report, period) for `holder` until `expires_at` (RFC 3339).
-    /// Returns false when another live holder has it: only the winner delivers.
-    pub fn claim(
-        &mut self,
-        report: &str,
-        period: &str,
-        holder: &str,
-        expires_at: &str,
-    ) -> Result<bool> {
-        let now = chrono::Utc::now().to_rfc3339();
-        let tx = self
+    /// The outcome of the latest run of (report, period key), if any.
+    pub fn last_outcome(&mut self, report: &str, period: &str) -> Result<Option<String>> {
+        Ok(self
             .conn()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let current: Option<(String, String)> = tx
             .query_row(
-                "SELECT holder, expires_at FROM claims WHERE report = ?1 AND period = ?2",
+                "SELECT outcome FROM runs WHERE report = ?1 AND period = ?2 ORDER BY id DESC LIMIT 1",
                 [report, period],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| r.get(0),
             )
-            .optional()?;
-        let free = match &current {
-            None => true,
-            Some((h, exp)) => h == holder || exp.as_str() <= now.as_str(),
-        };
-        if free {
-            tx.execute(
-                "INSERT INTO claims (report, period, holder, claimed_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (report, period) DO UPDATE SET holder = excluded.holder, claimed_at = excluded.claimed_at,
-                 expires_at = excluded.expires_at",
-                rusqlite::params![report, period, holder, now, expires_at],
-            )?;
-        }
-        tx.commit()?;
-        Ok(free)
+            .optional()?)
     }
 
-    /// Releases a claim held by `holder`.
-    pub fn release(&mut self, report: &str, period: &str, holder: &str) -> Result<()> {
-        self.conn().execute(
-            "DELETE FROM claims WHERE report = ?1 AND period = ?2 AND holder = ?3",
-            rusqlite::params![report, period, holder],
+    /// Holders of rows still marked "running".
+    pub fn running_holders(&mut self) -> Result<Vec<String>> {
+        let mut st = self.conn().prepare(
+            "SELECT DISTINCT holder FROM runs WHERE outcome = 'running' AND holder IS NOT NULL",
         )?;
-        Ok(())
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// Marks the "running" rows of a holder that died as "interrupted".
+    pub fn mark_interrupted(&mut self, holder: &str, now: DateTime<Utc>) -> Result<usize> {
+        Ok(mark_interrupted(self.conn(), holder, None, now)?)
+    }
+}
+
+/// How a run ended, for `run_finished`.
+#[derive(Debug, Clone)]
+pub struct RunEnd<'a> {
+    pub finished_at: DateTime<Utc>,
+    pub outcome: &'a str,
+    pub rows_pulled: Option<i64>,
+    /// JSON: {"sent": [..], "already": [..], "failed": [[addr, reason], ..]}
+    pub recipients: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// Shared by `mark_interrupted` and a claim taken over from a dead holder
+/// (which only closes that holder's rows for the claimed key).
+pub(super) fn mark_interrupted(
+    conn: &rusqlite::Connection,
+    holder: &str,
+    key: Option<(&str, &str)>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<usize> {
+    let (report, period) = key.unzip();
+    conn.execute(
+        "UPDATE runs SET outcome = 'interrupted', finished_at = ?2,
+                error = 'the process running it stopped before it finished'
+         WHERE holder = ?1 AND outcome = 'running'
+           AND (?3 IS NULL OR report = ?3) AND (?4 IS NULL OR period = ?4)",
+        rusqlite::params![holder, ts(now), report, period],
+    )
 }
