@@ -20,9 +20,18 @@ fn small(dir: &Path) {
     }
 }
 
+/// No report, no stored forecast, no delivery. The run log may record the
+/// failed attempt (so `salesops history` shows it), and nothing else.
 fn nothing_written(dir: &Path) {
     assert!(!dir.join("reports").exists(), "a report was written");
-    assert!(!dir.join("state").exists(), "state was changed");
+    let db = dir.join("state/salesops.sqlite3");
+    if db.exists() {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(count("SELECT COUNT(*) FROM forecasts"), 0, "forecasts were stored");
+        assert_eq!(count("SELECT COUNT(*) FROM deliveries"), 0, "a delivery was recorded");
+        assert_eq!(count("SELECT COUNT(*) FROM runs WHERE outcome <> 'failed'"), 0, "a run counted as done");
+    }
 }
 
 #[test]
