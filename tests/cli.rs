@@ -28,9 +28,21 @@ fn nothing_written(dir: &Path) {
     if db.exists() {
         let conn = rusqlite::Connection::open(db).unwrap();
         let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
-        assert_eq!(count("SELECT COUNT(*) FROM forecasts"), 0, "forecasts were stored");
-        assert_eq!(count("SELECT COUNT(*) FROM deliveries"), 0, "a delivery was recorded");
-        assert_eq!(count("SELECT COUNT(*) FROM runs WHERE outcome <> 'failed'"), 0, "a run counted as done");
+        assert_eq!(
+            count("SELECT COUNT(*) FROM forecasts"),
+            0,
+            "forecasts were stored"
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM deliveries"),
+            0,
+            "a delivery was recorded"
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM runs WHERE outcome <> 'failed'"),
+            0,
+            "a run counted as done"
+        );
     }
 }
 

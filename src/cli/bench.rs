@@ -48,9 +48,7 @@ pub fn bench(a: BenchArgs) -> Result<i32> {
 
     let settings = Settings::from_toml("timezone = \"Asia/Seoul\"")?;
     let t = Instant::now();
-    let bytes = std::fs::read(&path)?;
-    let snap = salesops::snapshot::parse(&bytes, Default::default())?;
-    drop(bytes);
+    let snap = salesops::source::file::read_file(&path, Default::default())?;
     let parse = t.elapsed();
     let t = Instant::now();
     let p = Period::parse("2026-07", 1)?;

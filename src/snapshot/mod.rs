@@ -8,7 +8,7 @@
 
 mod json;
 
-pub use json::{parse, to_json, LoadError, LoadOptions, RecordError};
+pub use json::{parse, parse_with_progress, to_json, LoadError, LoadOptions, RecordError};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;

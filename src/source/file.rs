@@ -25,28 +25,74 @@ pub async fn pull(src: &SourceConfig, origin: &ConfigOrigin) -> Result<Pulled> {
     let opts = LoadOptions {
         skip_bad_records: src.skip_bad_records,
     };
-    let (bytes, name) = if location.starts_with("http://") || location.starts_with("https://") {
-        (
-            fetch(location, src.timeout_seconds).await?,
-            location.to_string(),
-        )
-    } else {
+    if !(location.starts_with("http://") || location.starts_with("https://")) {
         let path = resolve_path(location, origin);
-        let bytes = tokio::fs::read(&path).await.with_context(|| {
-            format!(
-                "cannot read the snapshot file {}: check [source] path",
-                path.display()
-            )
-        })?;
-        (bytes, path.display().to_string())
-    };
+        let name = path.display().to_string();
+        let snapshot = tokio::task::spawn_blocking(move || read_file(&path, opts)).await??;
+        return Ok(Pulled {
+            description: describe(&format!("file {name}"), &snapshot),
+            snapshot,
+        });
+    }
+    let bytes = fetch(location, src.timeout_seconds).await?;
     let snapshot = tokio::task::spawn_blocking(move || snapshot::parse(&bytes, opts))
         .await?
-        .with_context(|| format!("snapshot {name}"))?;
+        .with_context(|| format!("snapshot {location}"))?;
     Ok(Pulled {
-        description: describe(&format!("file {name}"), &snapshot),
+        description: describe(&format!("file {location}"), &snapshot),
         snapshot,
     })
+}
+
+/// Reads a snapshot file through a memory map, handing pages already read
+/// back to the OS as parsing moves on: a 1 GB export never sits in memory
+/// whole next to the snapshot built from it.
+pub fn read_file(path: &std::path::Path, opts: LoadOptions) -> Result<snapshot::Snapshot> {
+    read_mapped(path, opts, 32 << 20)
+}
+
+/// `read_file`, keeping `keep_behind` bytes behind the reader mapped.
+fn read_mapped(
+    path: &std::path::Path,
+    opts: LoadOptions,
+    keep_behind: usize,
+) -> Result<snapshot::Snapshot> {
+    let file = std::fs::File::open(path).with_context(|| {
+        format!(
+            "cannot read the snapshot file {}: check [source] path",
+            path.display()
+        )
+    })?;
+    if file.metadata()?.len() == 0 {
+        anyhow::bail!(
+            "the snapshot file {} is empty: check [source] path",
+            path.display()
+        );
+    }
+    // SAFETY: the file is only read. Were another process to truncate it
+    // meanwhile, reading could fault; exports are written before they are read.
+    let map = unsafe { memmap2::Mmap::map(&file) }
+        .with_context(|| format!("cannot read the snapshot file {}", path.display()))?;
+    const PAGE: usize = 4096;
+    let released = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |reached: usize| {
+        let upto = reached.saturating_sub(keep_behind) / PAGE * PAGE;
+        let from = released.load(std::sync::atomic::Ordering::Relaxed);
+        if upto > from + keep_behind {
+            // SAFETY: a private read-only file mapping; a dropped page is read
+            // again from the file if a record in flight still points into it.
+            unsafe {
+                let _ = map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    from,
+                    upto - from,
+                );
+            }
+            released.store(upto, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    snapshot::parse_with_progress(&map, opts, Some(&progress))
+        .with_context(|| format!("snapshot {}", path.display()))
 }
 
 async fn fetch(url: &str, timeout_seconds: u64) -> Result<Vec<u8>> {
@@ -70,4 +116,36 @@ async fn fetch(url: &str, timeout_seconds: u64) -> Result<Vec<u8>> {
         .await
         .with_context(|| format!("reading the snapshot from {url}"))?
         .to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_read_releasing_pages_gives_the_same_snapshot() {
+        // The demo books as a file of a few MB; release pages every 8 KiB.
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let text = snapshot::to_json(&crate::source::demo::generate(today)).to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm.json");
+        std::fs::write(&path, &text).unwrap();
+        let mapped = read_mapped(&path, LoadOptions::default(), 8192).unwrap();
+        let direct = snapshot::parse(text.as_bytes(), LoadOptions::default()).unwrap();
+        assert!(mapped.activities.len() > 4 * 4096);
+        assert_eq!(mapped.deals, direct.deals);
+        assert_eq!(mapped.activities, direct.activities);
+        assert_eq!(mapped.leads, direct.leads);
+    }
+
+    #[test]
+    fn empty_file_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm.json");
+        std::fs::write(&path, "").unwrap();
+        let err = read_file(&path, LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is empty"), "{err}");
+    }
 }

@@ -12,7 +12,7 @@ mod raw;
 mod stream;
 mod write;
 
-pub use stream::parse;
+pub use stream::{parse, parse_with_progress};
 pub use write::to_json;
 
 use std::fmt;

@@ -85,6 +85,11 @@ impl Builder {
 /// The reader's side: tokenizes the document and sends records on.
 struct Reader<'a, 'r> {
     tx: &'r SyncSender<Msg<'a>>,
+    /// Told how far (bytes) the reader has got, so the caller can release
+    /// input it no longer needs.
+    progress: Option<&'r (dyn Fn(usize) + Sync)>,
+    /// Address of the input's first byte.
+    base: usize,
     /// Reps and stages were read in a first pass: skip them now.
     refs_preloaded: bool,
     seen_reps: bool,
@@ -133,10 +138,21 @@ impl<'de: 'a, 'a> Visitor<'de> for ListSeed<'_, 'a, '_> {
                     }
                     i += 1;
                     if batch.len() == BATCH {
+                        // Records borrow their text from the input: the last
+                        // one's id says how far the reader has got.
+                        let reached = match &batch[BATCH - 1].id {
+                            Some(Scalar::Str(Cow::Borrowed(s))) => {
+                                Some(s.as_ptr() as usize - r.base)
+                            }
+                            _ => None,
+                        };
                         r.send(Msg::$msg(
                             i - BATCH,
                             std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
                         ));
+                        if let (Some(at), Some(progress)) = (reached, r.progress) {
+                            progress(at);
+                        }
                     }
                 }
                 let first = i - batch.len();
@@ -227,12 +243,19 @@ impl<'de: 'a, 'a> Visitor<'de> for TopSeed<'_, 'a, '_> {
 
 /// One read of the document: the reader thread tokenizes, this thread builds.
 /// Returns whether a second pass is needed (references came late).
-fn read_pass(bytes: &[u8], b: &mut Builder, refs_preloaded: bool) -> Result<bool, LoadError> {
+fn read_pass(
+    bytes: &[u8],
+    b: &mut Builder,
+    refs_preloaded: bool,
+    progress: Option<&(dyn Fn(usize) + Sync)>,
+) -> Result<bool, LoadError> {
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Msg>(8);
         let reader = scope.spawn(move || {
             let mut r = Reader {
                 tx: &tx,
+                progress,
+                base: bytes.as_ptr() as usize,
                 refs_preloaded,
                 seen_reps: refs_preloaded,
                 seen_stages: refs_preloaded,
@@ -264,8 +287,19 @@ fn read_pass(bytes: &[u8], b: &mut Builder, refs_preloaded: bool) -> Result<bool
 /// time. The usual order (reps and stages before deals) takes one pass;
 /// otherwise the references are read first and the records in a second pass.
 pub fn parse(bytes: &[u8], opts: LoadOptions) -> Result<Snapshot, LoadError> {
+    parse_with_progress(bytes, opts, None)
+}
+
+/// `parse`, telling `progress` how many bytes of the input have been read
+/// (a file source uses it to hand read pages back to the OS). Records
+/// still in flight may point behind that mark: the input must stay valid.
+pub fn parse_with_progress(
+    bytes: &[u8],
+    opts: LoadOptions,
+    progress: Option<&(dyn Fn(usize) + Sync)>,
+) -> Result<Snapshot, LoadError> {
     let mut b = Builder::new();
-    if read_pass(bytes, &mut b, false)? {
+    if read_pass(bytes, &mut b, false, progress)? {
         let mut second = Builder::new();
         second.snap.reps = std::mem::take(&mut b.snap.reps);
         second.snap.stages = std::mem::take(&mut b.snap.stages);
@@ -276,7 +310,7 @@ pub fn parse(bytes: &[u8], opts: LoadOptions) -> Result<Snapshot, LoadError> {
             .into_iter()
             .filter(|e| e.collection == "reps" || e.collection == "stages")
             .collect();
-        read_pass(bytes, &mut second, true)?;
+        read_pass(bytes, &mut second, true, progress)?;
         b = second;
     }
     let Builder {
