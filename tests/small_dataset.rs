@@ -18,24 +18,7 @@ fn setup() -> tempfile::TempDir {
 }
 
 fn run(dir: &Path, period: &str, as_of: &str) -> Value {
-    Command::cargo_bin("salesops")
-        .unwrap()
-        .current_dir(dir)
-        .args([
-            "run",
-            "--config",
-            "salesops.toml",
-            "--period",
-            period,
-            "--as-of",
-            as_of,
-        ])
-        .assert()
-        .success();
-    serde_json::from_slice(
-        &fs::read(dir.join("reports/small").join(period).join("report.json")).unwrap(),
-    )
-    .unwrap()
+    common::run_report(dir, "small", period, as_of)
 }
 
 #[test]

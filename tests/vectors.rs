@@ -4,30 +4,17 @@
 
 mod common;
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::fs;
 
 fn run(dir: &std::path::Path, crm: &str, period: &str, as_of: &str) -> Value {
     let cfg = fs::read_to_string(common::fixtures().join("vectors/salesops.toml")).unwrap();
-    let cfg = cfg.replace("crm-early.json", crm);
-    fs::write(dir.join("salesops.toml"), cfg).unwrap();
-    Command::cargo_bin("salesops")
-        .unwrap()
-        .current_dir(dir)
-        .args([
-            "run",
-            "--config",
-            "salesops.toml",
-            "--period",
-            period,
-            "--as-of",
-            as_of,
-        ])
-        .assert()
-        .success();
-    let path = dir.join("reports/vectors").join(period).join("report.json");
-    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+    fs::write(
+        dir.join("salesops.toml"),
+        cfg.replace("crm-early.json", crm),
+    )
+    .unwrap();
+    common::run_report(dir, "vectors", period, as_of)
 }
 
 #[test]

@@ -55,3 +55,29 @@ pub fn assert_matches(want: &Value, got: &Value) {
         out.join("\n")
     );
 }
+
+/// Runs `salesops run --config salesops.toml --period P --as-of D` in `dir`
+/// (it must succeed) and returns that report's report.json.
+pub fn run_report(dir: &Path, report: &str, period: &str, as_of: &str) -> Value {
+    assert_cmd::Command::cargo_bin("salesops")
+        .unwrap()
+        .current_dir(dir)
+        .env_remove("SALESOPS_CONFIG")
+        .args([
+            "run",
+            "--config",
+            "salesops.toml",
+            "--period",
+            period,
+            "--as-of",
+            as_of,
+        ])
+        .assert()
+        .success();
+    let path = dir
+        .join("reports")
+        .join(report)
+        .join(period)
+        .join("report.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
