@@ -3,6 +3,7 @@
 
 mod check;
 mod run;
+mod send_test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate the config and say what it would do.
     Check(ConfigArg),
+    /// Send a small test message to check the [delivery] settings.
+    SendTest(send_test::SendTestArgs),
 }
 
 /// Runs the parsed command; the exit code is 0 on success, 1 when some
@@ -53,6 +56,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
+        Command::SendTest(args) => send_test::send_test(args),
     }
 }
 
