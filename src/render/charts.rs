@@ -8,7 +8,10 @@
 //! phones. Nothing here computes a figure: the data come from the model.
 
 use super::format;
-use super::model::{ChartData, QuadrantPoint};
+use super::labels::Labels;
+use super::model::{f64_of, fill, method_name, Input, QUADRANTS};
+use super::view::{ChartData, ForecastBar, QuadrantPoint};
+use crate::metrics::Method;
 use crate::metrics::Quadrant;
 use anyhow::{anyhow, Context, Result};
 use plotters::prelude::*;
@@ -25,6 +28,54 @@ pub const QUADRANT_SIZE: (u32, u32) = (600, 380);
 pub const FORECAST_WIDTH: u32 = 600;
 
 /// A rendered chart.
+/// The data the two charts draw.
+pub fn data(i: &Input, t: &Labels) -> ChartData {
+    let f = i.figures;
+    let prev = f.previous.label();
+    let points = f
+        .reps
+        .iter()
+        .filter_map(|r| {
+            Some(QuadrantPoint {
+                name: r.name.clone(),
+                attainment: f64_of(r.attainment?),
+                change: f64_of(r.won_revenue - r.prev_won_revenue),
+                quadrant: r.quadrant?,
+            })
+        })
+        .collect();
+    let bars = Method::ALL
+        .into_iter()
+        .filter_map(|m| {
+            let v = f.forecasts.get(m)?;
+            Some(ForecastBar {
+                name: method_name(t, m),
+                value: f64_of(v),
+                label: format::money_short(i.currency, v),
+            })
+        })
+        .collect();
+    ChartData {
+        currency: i.currency.to_string(),
+        points,
+        threshold: f64_of(i.rules.high_performer_attainment),
+        quadrant_names: QUADRANTS.map(|q| t.get(&format!("{}_group", q.as_str()))),
+        axis_attainment: t.get("axis_attainment"),
+        axis_change: fill(&t.get("axis_change"), &[("previous", &prev)]),
+        bars,
+        quota: f.kpis.target_quota.map(|q| {
+            (
+                f64_of(q),
+                format!(
+                    "{} {}",
+                    t.get("team_quota"),
+                    format::money_short(i.currency, q)
+                ),
+            )
+        }),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Chart {
     /// File stem and Content-ID stem: `quadrant`, `forecast`.
@@ -514,7 +565,6 @@ fn draw_forecast(root: &Area, d: &ChartData, font: &ChartFont, (w, h): (i32, i32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::model::ForecastBar;
 
     fn data(names: &[&str]) -> ChartData {
         ChartData {

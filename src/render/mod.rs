@@ -13,6 +13,7 @@ pub mod format;
 pub mod labels;
 pub mod model;
 pub mod templates;
+pub mod view;
 
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -77,7 +78,7 @@ pub fn render(input: &Input, opts: &Options) -> Result<Rendered> {
             .map(|(text, origin)| (text.as_str(), origin.as_str())),
     )?;
     let mut view = model::build(input, &t);
-    let data = model::chart_data(input, &t);
+    let data = charts::data(input, &t);
     let font = charts::ChartFont::load(opts.chart_font)?;
     let charts = vec![
         charts::quadrant(&data, &font)?,
@@ -102,7 +103,7 @@ pub fn render(input: &Input, opts: &Options) -> Result<Rendered> {
                     .find(|(n, _)| *n == c.name)
                     .map(|(_, a)| a.clone())
                     .unwrap_or_default();
-                let r = model::ChartRef {
+                let r = view::ChartRef {
                     src: src(c),
                     width: c.width,
                     height: c.height,
@@ -114,7 +115,7 @@ pub fn render(input: &Input, opts: &Options) -> Result<Rendered> {
     };
 
     let tera = templates::load(opts.templates_dir, opts.subject)?;
-    let ctx = |view: &model::View| tera::Context::from_serialize(view).context("the view model");
+    let ctx = |view: &view::View| tera::Context::from_serialize(view).context("the view model");
     let subject = templates::render(&tera, "subject.txt", &ctx(&view)?)?
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -126,7 +127,7 @@ pub fn render(input: &Input, opts: &Options) -> Result<Rendered> {
         .minify_css(true)
         .load_remote_stylesheets(false)
         .build();
-    let html = |view: &model::View| -> Result<String> {
+    let html = |view: &view::View| -> Result<String> {
         let raw = templates::render(&tera, "report.html", &ctx(view)?)?;
         inliner
             .inline(&raw)

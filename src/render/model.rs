@@ -1,17 +1,17 @@
-//! The view model: everything a template shows, as text already formatted
-//! for the report's locale and currency, in the order of the report's
-//! sections. Templates never compute a figure; they only lay these out.
+//! Building the view model (`view.rs`) from figures: every number formatted
+//! for the report's locale and currency, every sentence filled in.
+//! Templates never compute a figure; they only lay these out.
 //!
 //! Pure: built from figures computed elsewhere (the report period, the
 //! previous period, and forecast accuracy of earlier periods).
 
 use super::format::{self, Change};
 use super::labels::Labels;
+use super::view::*;
 use crate::metrics::{Accuracy, Figures, Method, Quadrant, RepFigures};
 use crate::period::Period;
 use crate::snapshot::Rep;
 use rust_decimal::prelude::*;
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
 /// At most this many rep rows and unworked SQLs go into the email body, so
@@ -50,198 +50,6 @@ pub struct Rules {
     pub selling_kinds: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct View {
-    pub lang: String,
-    pub t: BTreeMap<String, String>,
-    pub report: String,
-    pub period: String,
-    pub title: String,
-    pub subtitle: String,
-    pub as_of: String,
-    /// Set when the period is still running at as_of.
-    pub running: Option<String>,
-    pub vs_previous: String,
-    pub headline: Vec<Kpi>,
-    pub forecast: ForecastView,
-    pub reps: RepsView,
-    pub quadrants: QuadrantsView,
-    pub efficiency: Vec<Line>,
-    pub leads: LeadsView,
-    pub data_quality: Vec<String>,
-    pub footer: Vec<String>,
-    pub definitions: Vec<String>,
-    /// The default subject line (a custom `subject` template can use it).
-    pub default_subject: String,
-    pub csv_name: String,
-    /// Filled per output: `src` is `cid:` in the email, a data URI in the file.
-    pub charts: BTreeMap<String, ChartRef>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ChartRef {
-    pub src: String,
-    pub width: u32,
-    pub height: u32,
-    pub alt: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Kpi {
-    pub key: &'static str,
-    pub label: String,
-    pub value: String,
-    pub sub: String,
-    pub change: Change,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Line {
-    pub label: String,
-    pub value: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ForecastView {
-    pub title: String,
-    pub intro: String,
-    pub target: String,
-    pub quota: Option<String>,
-    pub rows: Vec<ForecastRow>,
-    pub accuracy: AccuracyView,
-    pub history: HistoryView,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ForecastRow {
-    pub method: &'static str,
-    pub name: String,
-    pub value: String,
-    pub of_quota: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AccuracyView {
-    pub title: String,
-    /// A plain sentence when there is no table (no forecast stored yet,
-    /// period still running, or nothing won).
-    pub note: Option<String>,
-    pub rows: Vec<AccuracyRow>,
-    pub best: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AccuracyRow {
-    pub name: String,
-    pub forecast: String,
-    pub actual: String,
-    pub accuracy: String,
-    pub bias: String,
-    pub late: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryView {
-    pub periods: Vec<String>,
-    pub rows: Vec<HistoryRow>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryRow {
-    pub name: String,
-    pub cells: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RepsView {
-    pub intro: String,
-    pub rows: Vec<RepRow>,
-    /// Set when the table was cut at MAX_REP_ROWS.
-    pub more: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RepRow {
-    pub rank: usize,
-    pub name: String,
-    pub has_quota: bool,
-    pub won: String,
-    pub quota: String,
-    pub attainment: String,
-    pub win_rate: String,
-    pub avg_deal: String,
-    pub cycle: String,
-    pub pipeline: String,
-    pub quadrant: String,
-    /// rising_star | falling_star | improving_laggard | declining_laggard | "".
-    pub quadrant_key: &'static str,
-    pub commission: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct QuadrantsView {
-    pub intro: String,
-    pub groups: Vec<QuadrantGroup>,
-    pub without_quota: Option<QuadrantGroup>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct QuadrantGroup {
-    pub key: &'static str,
-    pub name: String,
-    pub blurb: String,
-    /// Names joined for display ("nobody" when empty).
-    pub names: String,
-    pub count: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LeadsView {
-    pub lines: Vec<Line>,
-    pub unworked_title: String,
-    pub unworked: Vec<LeadRow>,
-    pub unworked_none: Option<String>,
-    pub unworked_more: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LeadRow {
-    pub id: String,
-    pub owner: String,
-    pub response: String,
-    pub score: String,
-}
-
-/// A point of the quadrant chart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QuadrantPoint {
-    pub name: String,
-    pub attainment: f64,
-    pub change: f64,
-    pub quadrant: Quadrant,
-}
-
-/// A bar of the forecast chart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ForecastBar {
-    pub name: String,
-    pub value: f64,
-    pub label: String,
-}
-
-/// What the charts draw, with their words already in the locale.
-#[derive(Debug, Clone)]
-pub struct ChartData {
-    pub currency: String,
-    pub points: Vec<QuadrantPoint>,
-    pub threshold: f64,
-    pub quadrant_names: [String; 4],
-    pub axis_attainment: String,
-    pub axis_change: String,
-    pub bars: Vec<ForecastBar>,
-    pub quota: Option<(f64, String)>,
-}
-
 /// Replaces `{name}` placeholders in a label.
 pub fn fill(template: &str, pairs: &[(&str, &str)]) -> String {
     let mut s = template.to_string();
@@ -251,14 +59,14 @@ pub fn fill(template: &str, pairs: &[(&str, &str)]) -> String {
     s
 }
 
-const QUADRANTS: [Quadrant; 4] = [
+pub(super) const QUADRANTS: [Quadrant; 4] = [
     Quadrant::RisingStar,
     Quadrant::FallingStar,
     Quadrant::ImprovingLaggard,
     Quadrant::DecliningLaggard,
 ];
 
-fn f64_of(d: Decimal) -> f64 {
+pub(super) fn f64_of(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
 }
 
@@ -464,7 +272,7 @@ fn headline(i: &Input, fm: &Fmt) -> Vec<Kpi> {
     ]
 }
 
-fn method_name(t: &Labels, m: Method) -> String {
+pub(super) fn method_name(t: &Labels, m: Method) -> String {
     t.get(m.as_str())
 }
 
@@ -841,50 +649,34 @@ fn definitions(i: &Input, t: &Labels, threshold: &str) -> Vec<String> {
     .collect()
 }
 
-/// The data the two charts draw.
-pub fn chart_data(i: &Input, t: &Labels) -> ChartData {
-    let f = i.figures;
-    let prev = f.previous.label();
-    let points = f
-        .reps
-        .iter()
-        .filter_map(|r| {
-            Some(QuadrantPoint {
-                name: r.name.clone(),
-                attainment: f64_of(r.attainment?),
-                change: f64_of(r.won_revenue - r.prev_won_revenue),
-                quadrant: r.quadrant?,
-            })
-        })
-        .collect();
-    let bars = Method::ALL
-        .into_iter()
-        .filter_map(|m| {
-            let v = f.forecasts.get(m)?;
-            Some(ForecastBar {
-                name: method_name(t, m),
-                value: f64_of(v),
-                label: format::money_short(i.currency, v),
-            })
-        })
-        .collect();
-    ChartData {
-        currency: i.currency.to_string(),
-        points,
-        threshold: f64_of(i.rules.high_performer_attainment),
-        quadrant_names: QUADRANTS.map(|q| t.get(&format!("{}_group", q.as_str()))),
-        axis_attainment: t.get("axis_attainment"),
-        axis_change: fill(&t.get("axis_change"), &[("previous", &prev)]),
-        bars,
-        quota: f.kpis.target_quota.map(|q| {
-            (
-                f64_of(q),
-                format!(
-                    "{} {}",
-                    t.get("team_quota"),
-                    format::money_short(i.currency, q)
-                ),
-            )
-        }),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_every_placeholder() {
+        assert_eq!(
+            fill("{n} of {m} reps, {n}", &[("n", "4"), ("m", "13")]),
+            "4 of 13 reps, 4"
+        );
+        assert_eq!(fill("no {x}", &[]), "no {x}");
+    }
+
+    #[test]
+    fn reps_are_sorted_by_attainment_with_no_quota_last() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 8, 15).unwrap();
+        let snap = crate::source::demo::generate(today);
+        let s = crate::config::Settings::from_toml("").unwrap().metrics;
+        let p = Period::parse("2026-07", 1).unwrap();
+        let f = crate::metrics::compute(&snap, p, p.end, &s, &[]);
+        let sorted = sorted_reps(&f);
+        assert_eq!(sorted.len(), f.reps.len());
+        let att: Vec<Option<Decimal>> = sorted.iter().map(|r| r.attainment).collect();
+        let with: Vec<Decimal> = att.iter().map_while(|a| *a).collect();
+        assert!(
+            with.len() >= 2 && with.windows(2).all(|w| w[0] >= w[1]),
+            "{att:?}"
+        );
+        assert!(att[with.len()..].iter().all(Option::is_none));
     }
 }
