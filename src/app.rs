@@ -14,6 +14,10 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::path::PathBuf;
 
+mod output;
+
+pub use crate::deliver::DeliveryOutcome;
+
 /// What the caller asks for; every field is optional.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -70,19 +74,6 @@ pub struct ReportOutcome {
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
     pub delivery: DeliveryOutcome,
-}
-
-/// Who got the report in this run. Filled by delivery (issue 3); a run
-/// with any `failed` recipient exits 1 and the next run retries only those.
-#[derive(Debug, Default, Clone)]
-pub struct DeliveryOutcome {
-    /// Recipients sent to in this run.
-    pub sent: Vec<String>,
-    /// Recipients skipped because the delivery log says they already got
-    /// this report for this period.
-    pub already: Vec<String>,
-    /// Recipients that failed, with the reason.
-    pub failed: Vec<(String, String)>,
 }
 
 /// The period and as_of for one report: the selector (or `--period`) read
@@ -173,6 +164,7 @@ async fn run_logged(
     let mut out = Vec::new();
     for (r, (period, as_of)) in reports.into_iter().zip(plans) {
         let res = run_one(s, r, &pulled, period, as_of, opts)
+            .await
             .with_context(|| format!("report {:?}", r.name));
         log.report_done(&r.name, &res);
         out.push(res?);
@@ -180,7 +172,7 @@ async fn run_logged(
     Ok(out)
 }
 
-fn run_one(
+async fn run_one(
     s: &Settings,
     r: &ReportSettings,
     pulled: &Pulled,
@@ -218,7 +210,11 @@ fn run_one(
     bytes.push(b'\n');
     let out_dir = opts.out.clone().unwrap_or_else(|| s.out_dir.clone());
     let dir = out_dir.join(&r.name).join(period.label());
-    let files = crate::deliver::files::publish_dir(&dir, &[("report.json".to_string(), bytes)])?;
+    // report.json and the rendered report are published together, whole.
+    let rendered = output::render(s, r, pulled, &figures, &msettings, store.as_mut())?;
+    let mut outputs = vec![("report.json".to_string(), bytes)];
+    outputs.extend(rendered.files());
+    let files = crate::deliver::files::publish_dir(&dir, &outputs)?;
 
     if !opts.dry_run {
         let values: Vec<(Method, rust_decimal::Decimal)> = Method::ALL
@@ -229,12 +225,14 @@ fn run_one(
             st.save_forecasts(&r.name, &figures.forecasts.target, as_of, &values)?;
         }
     }
+    let delivery =
+        output::deliver(s, r, &rendered, &figures, &out_dir, opts, store.as_mut()).await?;
     Ok(ReportOutcome {
         name: r.name.clone(),
         figures,
         currency,
         dir,
         files,
-        delivery: DeliveryOutcome::default(),
+        delivery,
     })
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod deliver;
 pub mod metrics;
 pub mod period;
+pub mod render;
 pub mod report;
 pub mod schedule;
 pub mod snapshot;

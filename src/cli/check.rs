@@ -29,6 +29,7 @@ pub fn check(args: ConfigArg) -> Result<i32> {
         s.state_dir.display(),
         s.out_dir.display()
     );
+    println!("  delivery: {}", delivery_line(&s.delivery, &s.out_dir));
     for r in &s.reports {
         let opts = salesops::app::RunOptions::default();
         let (period, as_of) = salesops::app::plan(r, &s, &opts, now)?;
@@ -48,4 +49,40 @@ pub fn check(args: ConfigArg) -> Result<i32> {
     println!("next fires (salesops schedules):");
     print!("{}", super::schedules::listing(&s, now, 5));
     Ok(0)
+}
+
+/// What `[delivery]` would do, and whether its secret is in the environment.
+fn delivery_line(d: &salesops::config::DeliveryConfig, out_dir: &std::path::Path) -> String {
+    use salesops::config::{Auth, DeliveryKind, Security};
+    if d.kind == DeliveryKind::File {
+        return format!(
+            ".eml files under {} (nothing is sent)",
+            out_dir.join("outbox").display()
+        );
+    }
+    let security = match d.security {
+        Security::Starttls => "starttls",
+        Security::Tls => "tls",
+        Security::None => "no tls",
+    };
+    let port = d.port.map(|p| format!(":{p}")).unwrap_or_default();
+    let auth = match &d.username {
+        None => "no authentication".to_string(),
+        Some(u) => {
+            let (what, secret, var) = match d.auth {
+                Auth::Password => ("password", &d.password, "PASSWORD"),
+                Auth::Xoauth2 => ("xoauth2 token", &d.oauth_token, "OAUTH_TOKEN"),
+            };
+            let state = match secret {
+                Some(_) => "set".to_string(),
+                None => format!("NOT SET: export SALESOPS__DELIVERY__{var}"),
+            };
+            format!("user {u}, {what} {state}")
+        }
+    };
+    format!(
+        "smtp {}{port} ({security}), {auth}, from {}",
+        d.host.as_deref().unwrap_or("?"),
+        d.from.as_deref().unwrap_or("?")
+    )
 }

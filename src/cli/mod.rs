@@ -6,6 +6,7 @@ mod check;
 mod history;
 mod run;
 mod schedules;
+mod send_test;
 mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -58,6 +59,8 @@ pub enum Command {
     /// Measure parse and compute time on a generated snapshot (performance budget).
     #[command(hide = true)]
     Bench(bench::BenchArgs),
+    /// Send a small test message to check the [delivery] settings.
+    SendTest(send_test::SendTestArgs),
 }
 
 /// Runs the parsed command; the exit code is 0 on success, 1 when some
@@ -70,6 +73,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Schedules(args) => schedules::schedules(args),
         Command::History(args) => history::history(args),
         Command::Bench(args) => bench::bench(args),
+        Command::SendTest(args) => send_test::send_test(args),
     }
 }
 

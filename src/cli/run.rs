@@ -56,7 +56,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
     for o in &outcomes {
         print_summary(o);
     }
-    Ok(0)
+    // 1: some recipient did not get the report (it stays on disk and the
+    // next run sends only to them).
+    let failed = outcomes.iter().any(|o| !o.delivery.failed.is_empty());
+    Ok(if failed { 1 } else { 0 })
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -112,5 +115,29 @@ fn print_summary(o: &app::ReportOutcome) {
     }
     for p in &o.files {
         println!("  wrote {}", p.display());
+    }
+    print_delivery(&o.delivery);
+}
+
+fn print_delivery(d: &app::DeliveryOutcome) {
+    let via = d
+        .via
+        .as_deref()
+        .map(|v| format!(" via {v}"))
+        .unwrap_or_default();
+    if !d.sent.is_empty() {
+        println!("  sent to {}{via}", d.sent.join(", "));
+    }
+    if !d.already.is_empty() {
+        println!(
+            "  already sent to {} (use --force to send again)",
+            d.already.join(", ")
+        );
+    }
+    if !d.would_send.is_empty() {
+        println!("  dry run: would send to {}", d.would_send.join(", "));
+    }
+    for (who, why) in &d.failed {
+        eprintln!("salesops: delivery to {who} failed: {why}");
     }
 }

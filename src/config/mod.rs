@@ -50,12 +50,16 @@ pub struct RawConfig {
     /// Labels of the reports: "en" or "ko". Default "en"; a report may override it.
     #[serde(default = "defaults::locale")]
     pub locale: String,
-    /// Folder whose template files replace the built-in ones of the same
-    /// name. Default: none (built-in templates only).
+    /// Folder whose files replace the built-in templates of the same name
+    /// (report.html, report.txt, subject.txt; an override can
+    /// `{% extends "__builtin/report.html" %}` and replace one block), and
+    /// whose `labels.toml` replaces single labels. Default: none (built-in
+    /// templates only).
     #[serde(default)]
     pub templates_dir: Option<PathBuf>,
-    /// A TrueType/OpenType font for the charts (must have Hangul glyphs for
-    /// Korean names). Default: the font built into the binary.
+    /// A TrueType/OpenType font for the charts (it must have glyphs for the
+    /// reps' names, e.g. Hangul; salesops warns about names it cannot
+    /// draw). Default: Nanum Gothic, built into the binary (SIL OFL).
     #[serde(default)]
     pub chart_font: Option<PathBuf>,
     /// `serve`: seconds a run in flight may take to finish after SIGTERM. Default 120.

@@ -32,17 +32,24 @@ pub struct ReportConfig {
     /// IANA zone for this report. Default: the top-level `timezone`.
     #[serde(default)]
     pub timezone: Option<String>,
-    /// "en" or "ko". Default: the top-level `locale`.
+    /// Labels of this report: "en" or "ko". Default: the top-level `locale`.
     #[serde(default)]
     pub locale: Option<String>,
-    /// Recipients. Default: none (files only).
+    /// Recipients ("ceo@example.com" or "CEO <ceo@example.com>"). Each gets
+    /// the report once per period (see docs/report.md). Default: none
+    /// (files only).
     #[serde(default)]
     pub to: Vec<String>,
+    /// Copy recipients, named in the Cc header. Default: none.
     #[serde(default)]
     pub cc: Vec<String>,
+    /// Blind-copy recipients: sent to, never named in a header. Default: none.
     #[serde(default)]
     pub bcc: Vec<String>,
-    /// Subject as a tera template. Default: "Sales report · {period} · won … (…% of quota)".
+    /// Subject as a tera template over the report's view model, e.g.
+    /// "{{ title }} {{ period }}: {{ headline.0.value }}"; `default_subject`
+    /// holds the built-in one. Default: "Sales report · 2026-07 · won
+    /// $1.2M (104% of quota)" (in the report's locale).
     #[serde(default)]
     pub subject: Option<String>,
 }

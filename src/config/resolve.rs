@@ -257,6 +257,17 @@ impl Settings {
                     }
                 }
             }
+            if let Some(subject) = &r.subject {
+                if let Err(e) = tera::Tera::default().add_raw_template("subject", subject) {
+                    let cause = std::error::Error::source(&e)
+                        .map(|c| c.to_string())
+                        .unwrap_or_default();
+                    errs.push(format!(
+                        "{key}.subject: not a valid tera template: {}",
+                        cause.lines().map(str::trim).collect::<Vec<_>>().join(" ")
+                    ));
+                }
+            }
             reports.push(ReportSettings {
                 name: r.name.clone(),
                 period: r.period,
@@ -473,6 +484,16 @@ timezone = "Europe/Atlantis"
         ] {
             assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
         }
+    }
+
+    #[test]
+    fn a_broken_subject_template_names_the_key() {
+        let text = "[[reports]]\nname = \"m\"\nsubject = \"{{ period \"\n";
+        let err = Settings::from_toml(text).unwrap_err().to_string();
+        assert!(
+            err.contains("reports[0] (\"m\").subject: not a valid tera template"),
+            "{err}"
+        );
     }
 
     #[test]

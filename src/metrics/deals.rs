@@ -184,6 +184,7 @@ pub fn accumulate(
     }
     k.quota_attainment_rate = ratio(at_quota, with_quota);
     k.team_quota = (team_quota_p > Decimal::ZERO).then_some(team_quota_p);
+    k.target_quota = (team_quota_t > Decimal::ZERO).then_some(team_quota_t);
     k.pipeline_coverage = dec_ratio(coverage_amount, team_quota_t);
 
     let forecasts = forecast::forecasts(forecast::Inputs {

@@ -83,6 +83,9 @@ pub struct Kpis {
     pub team_quota: Option<Decimal>,
     /// Not in report.json: won revenue of the previous period.
     pub prev_won_revenue: Decimal,
+    /// Not in report.json: the team quota of the forecast target (what the
+    /// forecasts are set against in the report).
+    pub target_quota: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -185,6 +188,21 @@ pub(crate) fn mean_median(mut v: Vec<f64>) -> (Option<f64>, Option<f64>) {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     };
     (Some(mean), Some(median))
+}
+
+/// Won revenue of period `p` with the books as of `as_of`: the actual that
+/// a stored forecast for `p` is judged against (the report's accuracy
+/// history reads it for earlier periods).
+pub fn won_revenue(snap: &Snapshot, p: &Period, as_of: NaiveDate, tz: Tz) -> Decimal {
+    snap.deals
+        .iter()
+        .filter(|d| snap.stage_of(d).status() == crate::snapshot::Status::Won)
+        .filter(|d| {
+            let close = d.close_date.local_date(tz);
+            close < as_of && p.contains(close)
+        })
+        .filter_map(|d| d.amount)
+        .sum()
 }
 
 /// Computes every figure for period `p` with the books as of the start of
@@ -326,5 +344,22 @@ mod tests {
             ),
             Decimal::ZERO
         );
+    }
+
+    #[test]
+    fn won_revenue_is_the_kpi_of_compute() {
+        let today = NaiveDate::from_ymd_opt(2026, 8, 15).unwrap();
+        let snap = crate::source::demo::generate(today);
+        let s = crate::config::Settings::from_toml("").unwrap().metrics;
+        for label in ["2026-05", "2026-Q2", "2026-07"] {
+            let p = Period::parse(label, 1).unwrap();
+            let f = compute(&snap, p, today, &s, &[]);
+            assert!(f.kpis.won_revenue > Decimal::ZERO, "{label}");
+            assert_eq!(
+                won_revenue(&snap, &p, today, s.tz),
+                f.kpis.won_revenue,
+                "{label}"
+            );
+        }
     }
 }

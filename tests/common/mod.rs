@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

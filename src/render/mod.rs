@@ -1,0 +1,155 @@
+//! Rendering: figures → the report people read. Builds the view model,
+//! draws the charts, runs the tera templates and inlines the CSS, giving
+//! the email body (charts by `cid:`), the same page with the charts
+//! embedded (report.html, opens alone in a browser), the plain text, the
+//! subject and the rep CSV.
+//!
+//! Computes no figure and sends nothing; the only I/O is reading
+//! `templates_dir` and `chart_font`.
+
+pub mod charts;
+mod csv;
+pub mod format;
+pub mod labels;
+pub mod model;
+pub mod templates;
+pub mod view;
+
+use anyhow::{Context, Result};
+use base64::Engine;
+use std::path::Path;
+
+pub use charts::Chart;
+pub use model::{Input, Rules};
+
+/// Where the layout and the chart font may come from (the config's
+/// `templates_dir`, `chart_font` and the report's `subject`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    pub templates_dir: Option<&'a Path>,
+    pub chart_font: Option<&'a Path>,
+    pub subject: Option<&'a str>,
+}
+
+/// Everything a report run writes and sends.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    /// The email body: charts referenced as `cid:<name>@salesops.report`.
+    pub html_email: String,
+    /// report.html: the same page with the charts as data URIs.
+    pub html_file: String,
+    pub charts: Vec<Chart>,
+    pub csv_name: String,
+    pub csv: Vec<u8>,
+}
+
+/// The Content-ID of a chart in the email (without angle brackets).
+pub fn content_id(chart: &Chart) -> String {
+    format!("{}@salesops.report", chart.name)
+}
+
+impl Rendered {
+    /// The files written next to report.json.
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out = vec![
+            (
+                "report.html".to_string(),
+                self.html_file.clone().into_bytes(),
+            ),
+            ("report.txt".to_string(), self.text.clone().into_bytes()),
+        ];
+        for c in &self.charts {
+            out.push((format!("{}.png", c.name), c.png.clone()));
+        }
+        out.push((self.csv_name.clone(), self.csv.clone()));
+        out
+    }
+}
+
+/// Renders one report.
+pub fn render(input: &Input, opts: &Options) -> Result<Rendered> {
+    let custom = templates::labels_override(opts.templates_dir)?;
+    let t = labels::Labels::load(
+        input.locale,
+        custom
+            .as_ref()
+            .map(|(text, origin)| (text.as_str(), origin.as_str())),
+    )?;
+    let mut view = model::build(input, &t);
+    let data = charts::data(input, &t);
+    let font = charts::ChartFont::load(opts.chart_font)?;
+    let charts = vec![
+        charts::quadrant(&data, &font)?,
+        charts::forecast(&data, &font)?,
+    ];
+    let alts = [
+        ("quadrant", t.get("chart_quadrant_alt")),
+        (
+            "forecast",
+            model::fill(
+                &t.get("chart_forecast_alt"),
+                &[("target", &input.figures.forecasts.target.label())],
+            ),
+        ),
+    ];
+    let chart_refs = |src: &dyn Fn(&Chart) -> String| {
+        charts
+            .iter()
+            .map(|c| {
+                let alt = alts
+                    .iter()
+                    .find(|(n, _)| *n == c.name)
+                    .map(|(_, a)| a.clone())
+                    .unwrap_or_default();
+                let r = view::ChartRef {
+                    src: src(c),
+                    width: c.width,
+                    height: c.height,
+                    alt,
+                };
+                (c.name.to_string(), r)
+            })
+            .collect()
+    };
+
+    let tera = templates::load(opts.templates_dir, opts.subject)?;
+    let ctx = |view: &view::View| tera::Context::from_serialize(view).context("the view model");
+    let subject = templates::render(&tera, "subject.txt", &ctx(&view)?)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let text = templates::render(&tera, "report.txt", &ctx(&view)?)?;
+
+    let inliner = css_inline::CSSInliner::options()
+        .keep_at_rules(true)
+        .minify_css(true)
+        .load_remote_stylesheets(false)
+        .build();
+    let html = |view: &view::View| -> Result<String> {
+        let raw = templates::render(&tera, "report.html", &ctx(view)?)?;
+        inliner
+            .inline(&raw)
+            .context("inlining the CSS of report.html")
+    };
+    view.charts = chart_refs(&|c| format!("cid:{}", content_id(c)));
+    let html_email = html(&view)?;
+    view.charts = chart_refs(&|c| {
+        format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&c.png)
+        )
+    });
+    let html_file = html(&view)?;
+
+    Ok(Rendered {
+        subject,
+        text,
+        html_email,
+        html_file,
+        charts,
+        csv_name: view.csv_name.clone(),
+        csv: csv::reps_csv(input.figures),
+    })
+}
