@@ -4,7 +4,7 @@ use super::ConfigArg;
 use anyhow::Result;
 use clap::Args;
 use salesops::app::{self, RunOptions};
-use salesops::report::cents;
+use salesops::render::format;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -63,12 +63,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map(|v| format!("{:.1} %", v * 100.0))
-        .unwrap_or_else(|| "–".into())
+    v.map(format::pct).unwrap_or_else(|| "–".into())
 }
 
+/// Money as the report shows it (USD 1,234.56 → $1,234.56; KRW without minor unit).
 fn money(cur: &str, v: Option<rust_decimal::Decimal>) -> String {
-    v.map(|v| format!("{cur} {}", cents(v)))
+    v.map(|v| format::money(cur, v))
         .unwrap_or_else(|| "–".into())
 }
 
