@@ -141,6 +141,10 @@ struct RawSnapshot {
     activities: Option<Vec<RawActivity>>,
     #[serde(default)]
     leads: Option<Vec<RawLead>>,
+    /// Data-quality notes written by `pull --save` (e.g. deals without an
+    /// owner), so that a saved pull reproduces the report's notes.
+    #[serde(default)]
+    notes: Option<Vec<Scalar>>,
 }
 
 #[derive(Deserialize)]
@@ -404,6 +408,15 @@ fn build(raw: RawSnapshot, opts: LoadOptions) -> Result<Snapshot, LoadError> {
         Ok(Some(c)) => c.trim().to_ascii_uppercase(),
         _ => "USD".into(),
     };
+    snap.notes = raw
+        .notes
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|n| match n {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        })
+        .collect();
 
     let mut rep_index: HashMap<String, usize> = HashMap::new();
     for (i, r) in raw.reps.unwrap_or_default().into_iter().enumerate() {
@@ -711,8 +724,12 @@ pub fn to_json(s: &Snapshot) -> Value {
             Value::Object(m)
         })
         .collect();
-    json!({"currency": s.currency, "reps": reps, "stages": stages, "deals": deals,
-           "activities": activities, "leads": leads})
+    let mut doc = json!({"currency": s.currency, "reps": reps, "stages": stages, "deals": deals,
+           "activities": activities, "leads": leads});
+    if !s.notes.is_empty() {
+        doc["notes"] = json!(s.notes);
+    }
+    doc
 }
 
 #[cfg(test)]
@@ -830,5 +847,23 @@ mod tests {
         assert_eq!(s.leads, again.leads);
         assert_eq!(s.reps, again.reps);
         assert_eq!(s.stages, again.stages);
+    }
+
+    #[test]
+    fn notes_round_trip_before_skipped_records() {
+        let mut v = base();
+        v["notes"] = json!(["1 deal(s) have no owner"]);
+        v["deals"][0]["stage"] = json!("nope");
+        let s = parse(
+            v.to_string().as_bytes(),
+            LoadOptions {
+                skip_bad_records: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(s.notes.len(), 2);
+        assert_eq!(s.notes[0], "1 deal(s) have no owner");
+        let again = parse(to_json(&s).to_string().as_bytes(), LoadOptions::default()).unwrap();
+        assert_eq!(again.notes, s.notes);
     }
 }

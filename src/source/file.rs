@@ -46,6 +46,7 @@ pub async fn pull(src: &SourceConfig, origin: &ConfigOrigin) -> Result<Pulled> {
     Ok(Pulled {
         description: describe(&format!("file {name}"), &snapshot),
         snapshot,
+        stats: Default::default(),
     })
 }
 
