@@ -2,6 +2,7 @@
 //! Commands only parse, wire and print; the work happens in the library.
 
 mod check;
+mod pull;
 mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -45,6 +46,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate the config and say what it would do.
     Check(ConfigArg),
+    /// Pull the CRM now; with --save, write it as a canonical snapshot.
+    Pull(pull::PullArgs),
 }
 
 /// Runs the parsed command; the exit code is 0 on success, 1 when some
@@ -53,6 +56,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
+        Command::Pull(args) => pull::pull(args),
     }
 }
 

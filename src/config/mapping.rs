@@ -424,6 +424,59 @@ mod tests {
         assert!(errs[1].starts_with("source.salesforce.forecast_categories.Most Likely"));
     }
 
+    fn problems(toml: &str) -> String {
+        crate::config::Settings::from_toml(toml)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_section_for_another_kind_is_an_error() {
+        let err = problems(
+            "[source]\nkind = \"hubspot\"\ntoken = \"t0ken\"\n[source.salesforce]\nscore_field = \"Score__c\"\n",
+        );
+        assert!(
+            err.contains("source.salesforce: this section is for kind = \"salesforce\" but source.kind is \"hubspot\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_misspelled_mapping_key_is_rejected() {
+        let err = problems(
+            "[source]\nkind = \"hubspot\"\ntoken = \"t0ken\"\n[source.hubspot]\npipeline = [\"default\"]\n",
+        );
+        assert!(
+            err.contains("source.hubspot") && err.contains("pipeline"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn connectors_need_a_token_and_real_urls() {
+        let err = problems("[source]\nkind = \"pipedrive\"\nbase_url = \"acme.pipedrive.com\"\n");
+        assert!(
+            err.contains("source.token: required for kind = \"pipedrive\""),
+            "{err}"
+        );
+        assert!(err.contains("SALESOPS__SOURCE__TOKEN"), "{err}");
+        assert!(
+            err.contains("source.base_url: \"acme.pipedrive.com\" is not an http(s) URL"),
+            "{err}"
+        );
+        let err = problems(
+            "[source]\nkind = \"salesforce\"\ninstance_url = \"https://acme.my.salesforce.com\"\napi_version = \"62\"\ntoken = \"t0ken\"\n",
+        );
+        assert!(err.contains("source.api_version: \"62\""), "{err}");
+        let ok = "[source]\nkind = \"hubspot\"\ntoken = \"t0ken\"\n[source.hubspot]\npipelines = [\"default\"]\ntask_types = { TODO = \"admin\" }\n";
+        let s = crate::config::Settings::from_toml(ok).unwrap();
+        assert_eq!(
+            s.source.hubspot.unwrap().pipelines,
+            vec!["default".to_string()]
+        );
+    }
+
     #[test]
     fn salesforce_field_names_cannot_inject_soql() {
         let m = SalesforceMapping {

@@ -182,7 +182,7 @@ impl Http {
         page: u32,
         url: &Url,
     ) -> Result<T> {
-        let body = self.fetch(url).await.map_err(|e| {
+        let body = self.fetch(object, page, url).await.map_err(|e| {
             anyhow!(
                 "{} {object}, page {page}: {}",
                 self.vendor.name,
@@ -205,7 +205,7 @@ impl Http {
         })
     }
 
-    async fn fetch(&self, url: &Url) -> Result<Vec<u8>> {
+    async fn fetch(&self, object: &str, page: u32, url: &Url) -> Result<Vec<u8>> {
         let started = Instant::now();
         let mut failures = 0u32;
         let mut throttles = 0u32;
@@ -260,8 +260,10 @@ impl Http {
             }
             tracing::warn!(
                 connector = self.vendor.name,
-                "{}: {}; asking again in {:.1} s",
-                url.path(),
+                object,
+                page,
+                "{} {object}, page {page}: {}; asking again in {:.1} s",
+                self.vendor.name,
                 self.redact(&why),
                 wait.as_secs_f64()
             );
@@ -329,7 +331,7 @@ impl Http {
                 Attempt::Throttled(retry_after(&headers, SystemTime::now()), answer)
             }
             401 | 403 => Attempt::Stop(format!(
-                "{answer}; the {} API refused the token: check SALESOPS__SOURCE__TOKEN and that it has {}",
+                "{answer}; the {} API refused the token: check SALESOPS__SOURCE__TOKEN, which must be {}",
                 self.vendor.name, self.vendor.token_help
             )),
             404 => Attempt::Stop(format!(
