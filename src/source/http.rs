@@ -84,6 +84,8 @@ pub struct Stats {
     pub throttled: u64,
     /// Waiting for answers (request sent → body received).
     pub network: Duration,
+    /// Waiting for the rate limiter (ours, and the vendor's pauses).
+    pub limiter: Duration,
     /// Turning page bodies into the vendor's records.
     pub parse: Duration,
     /// Turning vendor records into the checked snapshot.
@@ -210,7 +212,9 @@ impl Http {
         let mut failures = 0u32;
         let mut throttles = 0u32;
         loop {
+            let queued = Instant::now();
             self.limiter.acquire().await;
+            self.stats.lock().unwrap().limiter += queued.elapsed();
             let (wait, why) = match self.attempt(url).await {
                 Attempt::Done(body, headers) => {
                     if let Some(p) = (self.vendor.pace)(&headers) {
@@ -456,6 +460,10 @@ impl Limiter {
                 }
                 slot
             };
+            if slot <= Instant::now() {
+                // Not even a timer tick (about 1 ms) when the slot is free.
+                return;
+            }
             tokio::time::sleep_until(slot).await;
             // A pause may have begun while this request waited for its slot.
             if self.state.lock().unwrap().paused_until <= Instant::now() {
