@@ -403,20 +403,19 @@ fn build(raw: RawSnapshot, opts: LoadOptions) -> Result<Snapshot, LoadError> {
         opts,
         errors: Vec::new(),
     };
-    let mut snap = Snapshot::default();
-    snap.currency = match read::string(&raw.currency) {
-        Ok(Some(c)) => c.trim().to_ascii_uppercase(),
-        _ => "USD".into(),
+    let mut snap = Snapshot {
+        currency: match read::string(&raw.currency) {
+            Ok(Some(c)) => c.trim().to_ascii_uppercase(),
+            _ => "USD".into(),
+        },
+        notes: (raw.notes.unwrap_or_default().into_iter())
+            .filter_map(|n| match n {
+                Scalar::Str(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        ..Default::default()
     };
-    snap.notes = raw
-        .notes
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|n| match n {
-            Scalar::Str(s) => Some(s),
-            _ => None,
-        })
-        .collect();
 
     let mut rep_index: HashMap<String, usize> = HashMap::new();
     for (i, r) in raw.reps.unwrap_or_default().into_iter().enumerate() {

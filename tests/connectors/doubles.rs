@@ -43,6 +43,7 @@ fn minutes(a: &Value) -> i64 {
 /// Mounts `records` as pages of `size` on `path` (plus `filter`), asked for
 /// with the cursor parameter `key`; `first` is its value on the first page
 /// (`None`: absent). `body` makes a page from its records and next cursor.
+#[allow(clippy::too_many_arguments)]
 async fn paged(
     server: &MockServer,
     p: &str,
