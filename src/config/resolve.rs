@@ -389,7 +389,9 @@ fn check_source(s: &SourceConfig, errs: &mut Vec<String>) {
     if s.timeout_seconds == 0 {
         errs.push("source.timeout_seconds: must be at least 1".into());
     }
-    if s.max_requests_per_second.is_some_and(|r| r.is_nan() || r <= 0.0) {
+    if s.max_requests_per_second
+        .is_some_and(|r| r.is_nan() || r <= 0.0)
+    {
         errs.push("source.max_requests_per_second: must be more than 0".into());
     }
     super::mapping::check(s, errs);

@@ -416,10 +416,17 @@ pub fn retry_after(h: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// A header's value as a number.
+pub fn header_number(h: &HeaderMap, name: &str) -> Option<f64> {
+    let v: f64 = h.get(name)?.to_str().ok()?.trim().parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
 /// A header's value as a number of `unit`s.
 pub fn header_duration(h: &HeaderMap, name: &str, unit: Duration) -> Option<Duration> {
-    let v: f64 = h.get(name)?.to_str().ok()?.trim().parse().ok()?;
-    (v.is_finite() && v >= 0.0).then(|| unit.mul_f64(v))
+    header_number(h, name)
+        .filter(|v| *v >= 0.0)
+        .map(|v| unit.mul_f64(v))
 }
 
 /// Spaces requests evenly (at most `rps` a second) across every object

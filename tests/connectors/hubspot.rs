@@ -232,3 +232,43 @@ async fn a_page_that_times_out_is_asked_again() {
 }
 
 scenarios!("internal error while reading deals");
+
+#[tokio::test]
+async fn a_used_up_rate_limit_window_is_waited_out_before_asking_again() {
+    let crm = crm().await;
+    let at = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let spent = crm
+        .page2_body
+        .clone()
+        .insert_header("x-hubspot-ratelimit-interval-milliseconds", "1000")
+        .insert_header("x-hubspot-ratelimit-max", "100")
+        .insert_header("x-hubspot-ratelimit-remaining", "0");
+    crm.page2()
+        .respond_with(support::Stamped {
+            template: spent,
+            at: at.clone(),
+        })
+        .with_priority(1)
+        .mount(&crm.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/crm/v3/objects/deals"))
+        .and(query_param("after", "1234567894"))
+        .respond_with(support::Stamped {
+            template: page(V, "deals-3.json"),
+            at: at.clone(),
+        })
+        .with_priority(1)
+        .mount(&crm.server)
+        .await;
+    let pulled = support::pull(&crm.toml()).await.unwrap();
+    assert_eq!(pulled.snapshot.deals.len(), 5);
+    assert_eq!(pulled.stats.throttled, 0, "paced, never refused");
+    let at = at.lock().unwrap();
+    assert_eq!(at.len(), 2);
+    assert!(
+        at[1] - at[0] >= std::time::Duration::from_secs(1),
+        "{:?}",
+        at[1] - at[0]
+    );
+}

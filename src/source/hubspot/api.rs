@@ -3,7 +3,7 @@
 //! pipelines with string metadata, objects whose properties are all
 //! strings (or null); the error body and the 429 rules. Wire shapes only.
 
-use crate::source::http::{header_duration, Refusal, Vendor};
+use crate::source::http::{header_duration, header_number, Refusal, Vendor};
 use crate::source::paging::{with_param, Listing};
 use crate::source::wire::Field;
 use reqwest::header::HeaderMap;
@@ -190,17 +190,56 @@ fn refusal(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<Refus
     )))
 }
 
+/// The headers on a success say the window is used up: the next request
+/// would be refused, so everything waits — a whole rolling window (the
+/// safe wait, since its oldest request's age is not told), or a second.
+fn pace(headers: &HeaderMap) -> Option<Duration> {
+    let spent = |name: &str| header_number(headers, name).is_some_and(|left| left <= 0.0);
+    if spent("x-hubspot-ratelimit-remaining") {
+        let window = header_duration(
+            headers,
+            "x-hubspot-ratelimit-interval-milliseconds",
+            Duration::from_millis(1),
+        );
+        return Some(window.unwrap_or(Duration::from_secs(10)));
+    }
+    spent("x-hubspot-ratelimit-secondly-remaining").then_some(Duration::from_secs(1))
+}
+
 pub static VENDOR: Vendor = Vendor {
     name: "hubspot",
     token_help: "a private app access token with the scopes crm.objects.owners.read, crm.objects.deals.read and crm.objects.contacts.read (docs/connectors.md)",
     message,
     refusal,
-    pace: |_| None,
+    pace,
 };
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_used_up_window_pauses_everything() {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("x-hubspot-ratelimit-interval-milliseconds", "10000"),
+            ("x-hubspot-ratelimit-max", "100"),
+            ("x-hubspot-ratelimit-remaining", "97"),
+            ("x-hubspot-ratelimit-secondly", "10"),
+            ("x-hubspot-ratelimit-secondly-remaining", "9"),
+        ] {
+            h.insert(k, v.parse().unwrap());
+        }
+        assert_eq!(pace(&h), None);
+        h.insert(
+            "x-hubspot-ratelimit-secondly-remaining",
+            "0".parse().unwrap(),
+        );
+        assert_eq!(pace(&h), Some(Duration::from_secs(1)));
+        h.insert("x-hubspot-ratelimit-remaining", "0".parse().unwrap());
+        assert_eq!(pace(&h), Some(Duration::from_secs(10)));
+        assert_eq!(pace(&HeaderMap::new()), None);
+    }
 
     #[test]
     fn error_message_names_category_and_correlation_id() {

@@ -4,7 +4,7 @@
 //! integers, times in UTC; the error envelope and the rate-limit headers.
 //! Wire shapes only.
 
-use crate::source::http::{header_duration, Refusal, Vendor};
+use crate::source::http::{header_duration, header_number, Refusal, Vendor};
 use crate::source::paging::{with_param, Listing};
 use crate::source::wire::Field;
 use reqwest::header::HeaderMap;
@@ -249,8 +249,7 @@ fn refusal(status: StatusCode, headers: &HeaderMap, _body: &[u8]) -> Option<Refu
 
 /// The window is used up: pause every request until it resets.
 fn pace(headers: &HeaderMap) -> Option<Duration> {
-    let left = headers.get("x-ratelimit-remaining")?.to_str().ok()?.trim();
-    if left.parse::<i64>().ok()? > 0 {
+    if header_number(headers, "x-ratelimit-remaining")? > 0.0 {
         return None;
     }
     header_duration(headers, "x-ratelimit-reset", Duration::from_secs(1))
