@@ -4,6 +4,7 @@
 mod bench;
 mod check;
 mod history;
+mod pull;
 mod run;
 mod schedules;
 mod send_test;
@@ -61,6 +62,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Send a small test message to check the [delivery] settings.
     SendTest(send_test::SendTestArgs),
+    /// Pull the CRM now; with --save, write it as a canonical snapshot.
+    Pull(pull::PullArgs),
 }
 
 /// Runs the parsed command; the exit code is 0 on success, 1 when some
@@ -74,6 +77,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::History(args) => history::history(args),
         Command::Bench(args) => bench::bench(args),
         Command::SendTest(args) => send_test::send_test(args),
+        Command::Pull(args) => pull::pull(args),
     }
 }
 

@@ -8,12 +8,14 @@
 
 mod delivery;
 mod load;
+mod mapping;
 mod report;
 mod resolve;
 mod source;
 
 pub use delivery::{Auth, DeliveryConfig, DeliveryKind, Security};
 pub use load::{load, load_str, ConfigOrigin, EMBEDDED_DEFAULT};
+pub use mapping::{HubspotMapping, Lookup, PipedriveMapping, SalesforceMapping};
 pub use report::{PeriodSelector, ReportConfig};
 pub use resolve::{ReportSettings, Settings};
 pub use source::{Secret, SourceConfig, SourceKind};

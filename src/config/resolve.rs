@@ -372,12 +372,54 @@ fn check_source(s: &SourceConfig, errs: &mut Vec<String>) {
         ),
         _ => {}
     }
+    let connector = matches!(
+        s.kind,
+        SourceKind::Hubspot | SourceKind::Salesforce | SourceKind::Pipedrive
+    );
+    if connector {
+        if s.token
+            .as_ref()
+            .is_none_or(|t| t.expose().trim().is_empty())
+        {
+            errs.push(format!(
+                "source.token: required for kind = {:?}; set the environment variable SALESOPS__SOURCE__TOKEN (never write it in the file; docs/connectors.md says how to create one)",
+                s.kind.as_str()
+            ));
+        }
+        for (key, v) in [("base_url", &s.base_url), ("instance_url", &s.instance_url)] {
+            if let Some(u) = v {
+                if !url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                    errs.push(format!(
+                        "source.{key}: {u:?} is not an http(s) URL (e.g. \"https://acme.my.salesforce.com\")"
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(v) = &s.api_version {
+        let ok = v
+            .strip_prefix('v')
+            .and_then(|n| n.split_once('.'))
+            .is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && (a.to_owned() + b).bytes().all(|c| c.is_ascii_digit())
+            });
+        if !ok {
+            errs.push(format!(
+                "source.api_version: {v:?} is not a Salesforce API version such as \"v62.0\""
+            ));
+        }
+    }
     if s.timeout_seconds == 0 {
         errs.push("source.timeout_seconds: must be at least 1".into());
     }
-    if s.max_requests_per_second.is_some_and(|r| !(r > 0.0)) {
+    if s.max_requests_per_second
+        .is_some_and(|r| r.is_nan() || r <= 0.0)
+    {
         errs.push("source.max_requests_per_second: must be more than 0".into());
     }
+    super::mapping::check(s, errs);
 }
 
 fn check_delivery(d: &DeliveryConfig, _has_recipients: &bool, errs: &mut Vec<String>) {

@@ -1,5 +1,6 @@
 //! `[source]`: where the CRM snapshot comes from.
 
+use super::mapping::{HubspotMapping, PipedriveMapping, SalesforceMapping};
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 
@@ -92,17 +93,37 @@ pub struct SourceConfig {
     /// Timeout of one HTTP request, in seconds. Default 30.
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
-    /// Requests per second at most, shared by all object types. Default:
-    /// the vendor's documented limit less a margin.
+    /// Requests per second at most, shared by all object types pulled at
+    /// once. Default: the vendor's documented limit less a margin (HubSpot
+    /// 9, Salesforce 10, Pipedrive 8).
     #[serde(default)]
     pub max_requests_per_second: Option<f64>,
-    /// Connector-specific mapping overrides (see docs/connectors.md).
+    /// How many times a page that failed for a passing reason (server
+    /// error, timeout, lost connection) is asked for again, with growing
+    /// waits, before the pull fails. Rate-limit answers (429) are waited
+    /// out as the vendor says and do not count. Default 4.
+    #[serde(default = "default_max_retries")]
+    pub max_retries: u32,
+    /// `[source.hubspot]`: how HubSpot maps into the snapshot. Default:
+    /// the standard properties (docs/connectors.md).
     #[serde(default)]
-    pub mapping: Option<toml::Table>,
+    pub hubspot: Option<HubspotMapping>,
+    /// `[source.salesforce]`: how Salesforce maps into the snapshot.
+    /// Default: the standard fields (docs/connectors.md).
+    #[serde(default)]
+    pub salesforce: Option<SalesforceMapping>,
+    /// `[source.pipedrive]`: how Pipedrive maps into the snapshot.
+    /// Default: the standard fields (docs/connectors.md).
+    #[serde(default)]
+    pub pipedrive: Option<PipedriveMapping>,
 }
 
 fn default_timeout() -> u64 {
     30
+}
+
+fn default_max_retries() -> u32 {
+    4
 }
 
 impl Default for SourceConfig {
@@ -117,7 +138,10 @@ impl Default for SourceConfig {
             token: None,
             timeout_seconds: default_timeout(),
             max_requests_per_second: None,
-            mapping: None,
+            max_retries: default_max_retries(),
+            hubspot: None,
+            salesforce: None,
+            pipedrive: None,
         }
     }
 }

@@ -32,6 +32,7 @@ pub async fn pull(src: &SourceConfig, origin: &ConfigOrigin) -> Result<Pulled> {
         return Ok(Pulled {
             description: describe(&format!("file {name}"), &snapshot),
             snapshot,
+            stats: Default::default(),
         });
     }
     let bytes = fetch(location, src.timeout_seconds).await?;
@@ -41,6 +42,7 @@ pub async fn pull(src: &SourceConfig, origin: &ConfigOrigin) -> Result<Pulled> {
     Ok(Pulled {
         description: describe(&format!("file {location}"), &snapshot),
         snapshot,
+        stats: Default::default(),
     })
 }
 

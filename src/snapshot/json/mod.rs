@@ -194,4 +194,22 @@ mod tests {
         assert_eq!(s.reps, again.reps);
         assert_eq!(s.stages, again.stages);
     }
+
+    #[test]
+    fn notes_round_trip_before_skipped_records() {
+        let mut v = base();
+        v["notes"] = json!(["1 deal(s) have no owner"]);
+        v["deals"][0]["stage"] = json!("nope");
+        let s = parse(
+            v.to_string().as_bytes(),
+            LoadOptions {
+                skip_bad_records: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(s.notes.len(), 2);
+        assert_eq!(s.notes[0], "1 deal(s) have no owner");
+        let again = parse(to_json(&s).to_string().as_bytes(), LoadOptions::default()).unwrap();
+        assert_eq!(again.notes, s.notes);
+    }
 }

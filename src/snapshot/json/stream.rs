@@ -38,6 +38,8 @@ impl List {
 /// (tokenizing) and building (dates, decimals, ids) run on two threads.
 enum Msg<'a> {
     Currency(String),
+    /// Data-quality notes a saved pull carries (`pull --save`).
+    Notes(Vec<String>),
     Reps(usize, Vec<RawRep<'a>>),
     Stages(usize, Vec<RawStage<'a>>),
     Deals(usize, Vec<RawDeal<'a>>),
@@ -53,6 +55,7 @@ impl Builder {
     fn apply(&mut self, msg: Msg) {
         match msg {
             Msg::Currency(c) => self.snap.currency = c,
+            Msg::Notes(n) => self.snap.notes.extend(n),
             Msg::Reps(first, v) => v
                 .into_iter()
                 .enumerate()
@@ -194,6 +197,16 @@ impl<'de: 'a, 'a> Visitor<'de> for TopSeed<'_, 'a, '_> {
                     if let Ok(Some(c)) = read::string(&Some(map.next_value::<Scalar>()?)) {
                         r.send(Msg::Currency(c.trim().to_ascii_uppercase()));
                     }
+                    continue;
+                }
+                "notes" => {
+                    let notes: Vec<Scalar> =
+                        map.next_value::<Option<Vec<Scalar>>>()?.unwrap_or_default();
+                    let notes = notes.into_iter().filter_map(|n| match n {
+                        Scalar::Str(s) => Some(s.into_owned()),
+                        _ => None,
+                    });
+                    r.send(Msg::Notes(notes.collect()));
                     continue;
                 }
                 "reps" => List::Reps,

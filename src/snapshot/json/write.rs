@@ -109,6 +109,11 @@ pub fn to_json(s: &Snapshot) -> Value {
             Value::Object(m)
         })
         .collect();
-    json!({"currency": s.currency, "reps": reps, "stages": stages, "deals": deals,
-           "activities": activities, "leads": leads})
+    let mut doc = json!({"currency": s.currency, "reps": reps, "stages": stages, "deals": deals,
+           "activities": activities, "leads": leads});
+    // A saved pull keeps its data-quality notes (e.g. deals without an owner).
+    if !s.notes.is_empty() {
+        doc["notes"] = json!(s.notes);
+    }
+    doc
 }

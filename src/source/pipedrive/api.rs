@@ -1,0 +1,340 @@
+//! Pipedrive as it answers (shared/crm/README.md §3): the `{success, data,
+//! additional_data}` envelope, v2 lists paged by `next_cursor` (null at the
+//! end), v1 lists paged by `start` (`more_items_in_collection`), ids as
+//! integers, times in UTC; the error envelope and the rate-limit headers.
+//! Wire shapes only.
+
+use crate::source::http::{header_duration, header_number, Refusal, Vendor};
+use crate::source::paging::{with_param, Listing};
+use crate::source::wire::Field;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::time::Duration;
+use url::Url;
+
+#[derive(Debug, Deserialize)]
+pub struct Envelope<T> {
+    #[serde(default)]
+    pub success: Option<bool>,
+    #[serde(default)]
+    pub error: Option<String>,
+    /// v1 may send `null` instead of `[]` when there are no rows.
+    #[serde(default = "none")]
+    pub data: Option<Vec<T>>,
+    #[serde(default)]
+    pub additional_data: Option<Additional>,
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Additional {
+    #[serde(default)]
+    pub next_cursor: Field,
+    #[serde(default)]
+    pub pagination: Option<Pagination>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Pagination {
+    #[serde(default)]
+    pub more_items_in_collection: Field,
+    #[serde(default)]
+    pub next_start: Field,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Paging {
+    /// API v2: `cursor`.
+    Cursor,
+    /// API v1: `start` and `limit`.
+    Offset,
+}
+
+pub struct List<T> {
+    pub object: &'static str,
+    pub url: Url,
+    pub paging: Paging,
+    pub record: PhantomData<fn() -> T>,
+}
+
+impl<T> List<T> {
+    pub fn new(object: &'static str, url: Url, paging: Paging) -> List<T> {
+        List {
+            object,
+            url,
+            paging,
+            record: PhantomData,
+        }
+    }
+}
+
+fn param(url: &Url, key: &str) -> Option<u64> {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse().ok())
+}
+
+impl<T: DeserializeOwned + Send> Listing for List<T> {
+    type Page = Envelope<T>;
+    type Record = T;
+
+    fn object(&self) -> &str {
+        self.object
+    }
+
+    fn first(&self) -> Url {
+        self.url.clone()
+    }
+
+    fn next(&self, page: &Envelope<T>, url: &Url) -> Option<Url> {
+        let more = page.additional_data.as_ref()?;
+        match self.paging {
+            Paging::Cursor => {
+                let cursor = more.next_cursor.text()?;
+                Some(with_param(url, "cursor", &cursor))
+            }
+            Paging::Offset => {
+                let p = more.pagination.as_ref()?;
+                if p.more_items_in_collection.flag() != Some(true) {
+                    return None;
+                }
+                let next = p
+                    .next_start
+                    .text()
+                    .and_then(|n| n.parse().ok())
+                    .or_else(|| {
+                        let rows = page.data.as_ref().map_or(0, Vec::len) as u64;
+                        Some(param(url, "start").unwrap_or(0) + param(url, "limit").unwrap_or(rows))
+                    })?;
+                Some(with_param(url, "start", &next.to_string()))
+            }
+        }
+    }
+
+    fn records(&self, page: Envelope<T>) -> Result<Vec<T>, String> {
+        if page.success == Some(false) {
+            return Err(page.error.unwrap_or_else(|| "success: false".into()));
+        }
+        Ok(page.data.unwrap_or_default())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct User {
+    pub id: Field,
+    #[serde(default)]
+    pub name: Field,
+    #[serde(default)]
+    pub email: Field,
+    #[serde(default)]
+    pub active_flag: Field,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Stage {
+    pub id: Field,
+    #[serde(default)]
+    pub name: Field,
+    #[serde(default)]
+    pub pipeline_id: Field,
+    #[serde(default)]
+    pub order_nr: Field,
+    /// Percent, 0–100.
+    #[serde(default)]
+    pub deal_probability: Field,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Deal {
+    pub id: Field,
+    #[serde(default)]
+    pub title: Field,
+    #[serde(default, alias = "user_id")]
+    pub owner_id: Field,
+    #[serde(default)]
+    pub value: Field,
+    #[serde(default)]
+    pub currency: Field,
+    /// open, won, lost or deleted.
+    #[serde(default)]
+    pub status: Field,
+    #[serde(default)]
+    pub is_deleted: Field,
+    #[serde(default)]
+    pub stage_id: Field,
+    #[serde(default)]
+    pub pipeline_id: Field,
+    #[serde(default)]
+    pub add_time: Field,
+    #[serde(default)]
+    pub won_time: Field,
+    #[serde(default)]
+    pub lost_time: Field,
+    #[serde(default)]
+    pub close_time: Field,
+    #[serde(default)]
+    pub expected_close_date: Field,
+    #[serde(default)]
+    pub custom_fields: HashMap<String, Field>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Activity {
+    pub id: Field,
+    /// The activity type's key string (call, meeting, email, task, …).
+    #[serde(default, rename = "type")]
+    pub kind: Field,
+    #[serde(default, alias = "user_id")]
+    pub owner_id: Field,
+    #[serde(default)]
+    pub due_date: Field,
+    #[serde(default)]
+    pub due_time: Field,
+    /// "HH:MM".
+    #[serde(default)]
+    pub duration: Field,
+    #[serde(default)]
+    pub done: Field,
+    #[serde(default)]
+    pub marked_as_done_time: Field,
+    #[serde(default)]
+    pub add_time: Field,
+    #[serde(default)]
+    pub lead_id: Field,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Lead {
+    pub id: Field,
+    #[serde(default)]
+    pub owner_id: Field,
+    #[serde(default)]
+    pub add_time: Field,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_info: Option<String>,
+}
+
+fn message(body: &[u8]) -> Option<String> {
+    let e: ErrorBody = serde_json::from_slice(body).ok()?;
+    match (e.error, e.error_info) {
+        (Some(m), Some(i)) if !i.is_empty() => Some(format!("{m} ({i})")),
+        (Some(m), _) => Some(m),
+        (None, i) => i,
+    }
+}
+
+/// A 429 without Retry-After: wait until the 2-second window resets.
+fn refusal(status: StatusCode, headers: &HeaderMap, _body: &[u8]) -> Option<Refusal> {
+    (status == StatusCode::TOO_MANY_REQUESTS).then(|| {
+        Refusal::Throttled(header_duration(
+            headers,
+            "x-ratelimit-reset",
+            Duration::from_secs(1),
+        ))
+    })
+}
+
+/// The window is used up: pause every request until it resets.
+fn pace(headers: &HeaderMap) -> Option<Duration> {
+    if header_number(headers, "x-ratelimit-remaining")? > 0.0 {
+        return None;
+    }
+    header_duration(headers, "x-ratelimit-reset", Duration::from_secs(1))
+}
+
+pub static VENDOR: Vendor = Vendor {
+    name: "pipedrive",
+    token_help: "the personal API token of a user who can see every deal, activity and lead (docs/connectors.md)",
+    message,
+    refusal,
+    pace,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(paging: Paging, url: &str) -> List<Deal> {
+        List::new("deals", Url::parse(url).unwrap(), paging)
+    }
+
+    #[test]
+    fn v2_pages_by_cursor_until_it_is_null() {
+        let l = list(
+            Paging::Cursor,
+            "https://acme.pipedrive.com/api/v2/deals?limit=500",
+        );
+        let p: Envelope<Deal> = serde_json::from_str(
+            r#"{"success":true,"data":[{"id":4211}],"additional_data":{"next_cursor":"eyJmaWVsZCI6ImlkIn0"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            l.next(&p, &l.url).unwrap().query(),
+            Some("limit=500&cursor=eyJmaWVsZCI6ImlkIn0")
+        );
+        let end: Envelope<Deal> = serde_json::from_str(
+            r#"{"success":true,"data":[],"additional_data":{"next_cursor":null}}"#,
+        )
+        .unwrap();
+        assert!(l.next(&end, &l.url).is_none());
+    }
+
+    #[test]
+    fn v1_pages_by_start_and_data_may_be_null() {
+        let l = list(
+            Paging::Offset,
+            "https://acme.pipedrive.com/api/v1/leads?limit=2&start=0",
+        );
+        let p: Envelope<Deal> = serde_json::from_str(
+            r#"{"success":true,"data":[{"id":1},{"id":2}],"additional_data":{"pagination":{"start":0,"limit":2,"more_items_in_collection":true}}}"#,
+        )
+        .unwrap();
+        assert_eq!(l.next(&p, &l.url).unwrap().query(), Some("limit=2&start=2"));
+        let end: Envelope<Deal> = serde_json::from_str(
+            r#"{"success":true,"data":null,"additional_data":{"pagination":{"start":2,"limit":2,"more_items_in_collection":false}}}"#,
+        )
+        .unwrap();
+        assert!(l.next(&end, &l.url).is_none());
+        assert!(l.records(end).unwrap().is_empty());
+    }
+
+    #[test]
+    fn success_false_is_an_error_even_with_200() {
+        let l = list(Paging::Cursor, "https://acme.pipedrive.com/api/v2/deals");
+        let p: Envelope<Deal> =
+            serde_json::from_str(r#"{"success":false,"error":"unauthorized access","data":null}"#)
+                .unwrap();
+        assert_eq!(l.records(p).unwrap_err(), "unauthorized access");
+    }
+
+    #[test]
+    fn rate_limit_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        h.insert("x-ratelimit-reset", "2".parse().unwrap());
+        assert_eq!(pace(&h), Some(Duration::from_secs(2)));
+        assert_eq!(
+            refusal(StatusCode::TOO_MANY_REQUESTS, &h, b""),
+            Some(Refusal::Throttled(Some(Duration::from_secs(2))))
+        );
+        h.insert("x-ratelimit-remaining", "17".parse().unwrap());
+        assert_eq!(pace(&h), None);
+        assert_eq!(
+            message(br#"{"success":false,"error":"unauthorized access","error_info":"Please check developers.pipedrive.com for more information about Pipedrive API.","data":null}"#).unwrap(),
+            "unauthorized access (Please check developers.pipedrive.com for more information about Pipedrive API.)"
+        );
+    }
+}

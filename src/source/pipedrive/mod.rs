@@ -1,0 +1,99 @@
+//! The `pipedrive` source: users (v1), stages, deals and done activities
+//! (v2, 500 a page, the maximum) and leads (v1), all at once under the
+//! shared limiter, then mapped (`map.rs`) into the snapshot. The API token
+//! goes in the `x-api-token` header, never in the URL.
+
+mod api;
+pub mod map;
+
+use super::canonical;
+use super::http::{Auth, Http, Tuning};
+use super::paging::{endpoint, Listing, Progress};
+use super::Pulled;
+use crate::config::Settings;
+use crate::snapshot::LoadOptions;
+use anyhow::{Context, Result};
+use api::{Activity, Deal, Lead, List, Paging, Stage, User};
+
+/// Lite plans allow 20 requests per 2 s; less a margin.
+const DEFAULT_RPS: f64 = 8.0;
+
+pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
+    let src = &s.source;
+    let mapping = src.pipedrive.clone().unwrap_or_default();
+    let rules = map::Rules::new(&mapping)?;
+    let http = Http::new(
+        &api::VENDOR,
+        src,
+        Auth::Header("x-api-token"),
+        DEFAULT_RPS,
+        &[],
+        tuning,
+    )?;
+    let base = src
+        .base_url
+        .as_deref()
+        .context("source.base_url is required for kind = \"pipedrive\"")?;
+    let progress = Progress::new(api::VENDOR.name);
+    let started = std::time::Instant::now();
+
+    let users: List<User> = List::new(
+        "users",
+        endpoint(base, "api/v1/users", &[])?,
+        Paging::Offset,
+    );
+    let stages: List<Stage> = List::new(
+        "stages",
+        endpoint(base, "api/v2/stages", &[("limit", "500")])?,
+        Paging::Cursor,
+    );
+    let deals: List<Deal> = List::new(
+        "deals",
+        endpoint(base, "api/v2/deals", &[("limit", "500")])?,
+        Paging::Cursor,
+    );
+    let activities: List<Activity> = List::new(
+        "activities",
+        endpoint(
+            base,
+            "api/v2/activities",
+            &[("limit", "500"), ("done", "true")],
+        )?,
+        Paging::Cursor,
+    );
+    let leads: List<Lead> = List::new(
+        "leads",
+        endpoint(
+            base,
+            "api/v1/leads",
+            &[("limit", "500"), ("start", "0"), ("archived_status", "all")],
+        )?,
+        Paging::Offset,
+    );
+
+    let (h, p) = (&http, &progress);
+    let (users, stages, deals, activities, leads) = futures::try_join!(
+        users.pull_all(h, p),
+        stages.pull_all(h, p),
+        deals.pull_all(h, p),
+        activities.pull_all(h, p),
+        leads.pull_all(h, p),
+    )?;
+    let raw = map::Raw {
+        users,
+        stages,
+        deals,
+        activities,
+        leads,
+    };
+    super::finish(&http, started, || {
+        canonical::build(
+            api::VENDOR.name,
+            map::map(raw, &rules),
+            s.currency.as_deref().unwrap_or("USD"),
+            LoadOptions {
+                skip_bad_records: src.skip_bad_records,
+            },
+        )
+    })
+}

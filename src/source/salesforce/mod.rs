@@ -1,0 +1,168 @@
+//! The `salesforce` source: User, OpportunityStage, Opportunity, Task,
+//! Event and Lead through SOQL queries on the REST query resource (up to
+//! 2,000 records a batch), all at once under the shared limiter, then
+//! mapped (`map.rs`) into the snapshot.
+
+mod api;
+pub mod map;
+
+use super::canonical;
+use super::http::{Auth, Http, Tuning};
+use super::paging::{endpoint, Listing, Progress};
+use super::Pulled;
+use crate::config::Settings;
+use crate::snapshot::LoadOptions;
+use anyhow::{Context, Result};
+use api::Query;
+
+pub const DEFAULT_API_VERSION: &str = "v62.0";
+/// Salesforce counts requests per 24 hours, not per second; a pull needs
+/// few (2,000 records each). This only keeps bursts modest.
+const DEFAULT_RPS: f64 = 10.0;
+
+pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
+    let src = &s.source;
+    let mapping = src.salesforce.clone().unwrap_or_default();
+    let rules = map::Rules::new(&mapping)?;
+    let http = Http::new(
+        &api::VENDOR,
+        src,
+        Auth::Bearer,
+        DEFAULT_RPS,
+        &[("sforce-query-options", "batchSize=2000")],
+        tuning,
+    )?;
+    let instance_text = src
+        .instance_url
+        .as_deref()
+        .context("source.instance_url is required for kind = \"salesforce\"")?;
+    let instance = endpoint(instance_text, "", &[])?;
+    let version = src.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION);
+    let progress = Progress::new(api::VENDOR.name);
+    let started = std::time::Instant::now();
+
+    let query = |object: &'static str, fields: &[&str], filter: Option<&str>| -> Result<Query> {
+        let mut seen = std::collections::HashSet::new();
+        let fields: Vec<&str> = fields
+            .iter()
+            .copied()
+            .filter(|f| !f.is_empty() && seen.insert(f.to_ascii_lowercase()))
+            .collect();
+        let mut soql = format!("SELECT {} FROM {object}", fields.join(", "));
+        if let Some(f) = filter.map(str::trim).filter(|f| !f.is_empty()) {
+            soql.push_str(&format!(" WHERE {f}"));
+        }
+        let first = endpoint(
+            instance_text,
+            &format!("services/data/{version}/query"),
+            &[("q", &soql)],
+        )?;
+        Ok(Query {
+            object,
+            first,
+            instance: instance.clone(),
+        })
+    };
+    let users = query(
+        "User",
+        &["Id", "Name", "Email", "IsActive"],
+        Some(&mapping.user_filter),
+    )?;
+    let stages = query(
+        "OpportunityStage",
+        &[
+            "Id",
+            "ApiName",
+            "MasterLabel",
+            "DefaultProbability",
+            "IsClosed",
+            "IsWon",
+            "SortOrder",
+        ],
+        None,
+    )?;
+    let opportunities = query(
+        "Opportunity",
+        &[
+            "Id",
+            "Name",
+            "Amount",
+            "StageName",
+            "CloseDate",
+            "CreatedDate",
+            "OwnerId",
+            &mapping.forecast_category_field,
+            &mapping.currency_field,
+        ],
+        mapping.opportunity_filter.as_deref(),
+    )?;
+    let tasks = query(
+        "Task",
+        &[
+            "Id",
+            "OwnerId",
+            "WhoId",
+            "Type",
+            "TaskSubtype",
+            "ActivityDate",
+            "CompletedDateTime",
+            "CreatedDate",
+            "CallDurationInSeconds",
+        ],
+        None,
+    )?;
+    let events = query(
+        "Event",
+        &[
+            "Id",
+            "OwnerId",
+            "WhoId",
+            "Type",
+            "EventSubtype",
+            "ActivityDate",
+            "ActivityDateTime",
+            "DurationInMinutes",
+            "CreatedDate",
+        ],
+        None,
+    )?;
+    let leads = query(
+        "Lead",
+        &[
+            "Id",
+            "OwnerId",
+            "CreatedDate",
+            &mapping.first_response_field,
+            &mapping.score_field,
+        ],
+        None,
+    )?;
+
+    let (h, p) = (&http, &progress);
+    let (users, stages, opportunities, tasks, events, leads) = futures::try_join!(
+        users.pull_all(h, p),
+        stages.pull_all(h, p),
+        opportunities.pull_all(h, p),
+        tasks.pull_all(h, p),
+        events.pull_all(h, p),
+        leads.pull_all(h, p),
+    )?;
+    let raw = map::Raw {
+        users,
+        stages,
+        opportunities,
+        tasks,
+        events,
+        leads,
+    };
+    super::finish(&http, started, || {
+        canonical::build(
+            api::VENDOR.name,
+            map::map(raw, &rules),
+            s.currency.as_deref().unwrap_or("USD"),
+            LoadOptions {
+                skip_bad_records: src.skip_bad_records,
+            },
+        )
+    })
+}

@@ -1,0 +1,568 @@
+//! Test doubles that serve a canonical snapshot (CANONICAL.md JSON)
+//! through each vendor's own shapes and paging (shared/crm/README.md), as
+//! MAPPING.md says the vendor's standard fields hold it — so that pulling
+//! it back must give the snapshot again.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn arr<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v[key].as_array().map(Vec::as_slice).unwrap_or(&[])
+}
+
+fn s(v: &Value) -> Option<&str> {
+    v.as_str()
+}
+
+fn instant(v: &Value) -> DateTime<Utc> {
+    let t = v.as_str().unwrap();
+    DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)
+}
+
+fn z(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A canonical date or instant as a vendor instant: a bare date is
+/// midnight UTC (how HubSpot stores date pickers).
+fn as_instant(v: &Value) -> String {
+    let t = v.as_str().unwrap();
+    if t.len() == 10 {
+        format!("{t}T00:00:00Z")
+    } else {
+        z(instant(v))
+    }
+}
+
+fn minutes(a: &Value) -> i64 {
+    a["duration_minutes"].as_f64().unwrap_or(0.0).round() as i64
+}
+
+/// Mounts `records` as pages of `size` on `path` (plus `filter`), asked for
+/// with the cursor parameter `key`; `first` is its value on the first page
+/// (`None`: absent). `body` makes a page from its records and next cursor.
+#[allow(clippy::too_many_arguments)]
+async fn paged(
+    server: &MockServer,
+    p: &str,
+    filter: &[(&str, &str)],
+    key: &str,
+    first: Option<&str>,
+    records: Vec<Value>,
+    size: usize,
+    body: impl Fn(&[Value], Option<String>, usize) -> Value,
+) {
+    let chunks: Vec<&[Value]> = if records.is_empty() {
+        vec![&[]]
+    } else {
+        records.chunks(size).collect()
+    };
+    let n = chunks.len();
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let start = i * size;
+        let next = (i + 1 < n).then(|| ((i + 1) * size).to_string());
+        let mut m = Mock::given(method("GET")).and(path(p));
+        for (k, v) in filter {
+            m = m.and(query_param(*k, *v));
+        }
+        m = match (i, first) {
+            (0, None) => m.and(query_param_is_missing(key)),
+            (0, Some(f)) => m.and(query_param(key, f)),
+            _ => m.and(query_param(key, start.to_string())),
+        };
+        m.respond_with(ResponseTemplate::new(200).set_body_json(body(chunk, next, start)))
+            .mount(server)
+            .await;
+    }
+}
+
+// ---------------------------------------------------------------- HubSpot
+
+fn hs_page(records: &[Value], next: Option<String>, _: usize) -> Value {
+    let mut page = json!({ "results": records });
+    if let Some(after) = next {
+        page["paging"] = json!({"next": {"after": after, "link": format!("?after={after}")}});
+    }
+    page
+}
+
+/// A HubSpot number property: "0.2", "1.0".
+fn hs_number(v: f64) -> String {
+    let t = v.to_string();
+    if t.contains('.') {
+        t
+    } else {
+        format!("{t}.0")
+    }
+}
+
+fn hs_object(id: &str, props: Value, created: &str) -> Value {
+    json!({"id": id, "properties": props, "createdAt": created, "updatedAt": created, "archived": false})
+}
+
+/// hs_activity_type of the canonical kinds that HubSpot keeps as meetings
+/// of a portal-defined type (the config maps them back).
+pub const HS_MEETING_TYPES: [(&str, &str); 2] = [
+    ("training", "Training"),
+    ("internal_meeting", "Internal meeting"),
+];
+
+pub async fn serve_hubspot(server: &MockServer, x: &Value) {
+    let owner = |r: &Value| {
+        let name = s(&r["name"]).unwrap();
+        let (first, last) = name.split_once(' ').unwrap_or((name, ""));
+        json!({"id": r["id"], "email": r["email"], "type": "PERSON", "firstName": first, "lastName": last,
+               "createdAt": "2025-01-10T08:00:00.000Z", "updatedAt": "2026-02-01T12:30:00.000Z",
+               "archived": r["active"] == json!(false)})
+    };
+    for (archived, active) in [("false", true), ("true", false)] {
+        let owners: Vec<Value> = arr(x, "reps")
+            .iter()
+            .filter(|r| r["active"].as_bool().unwrap_or(true) == active)
+            .map(owner)
+            .collect();
+        paged(
+            server,
+            "/crm/v3/owners",
+            &[("archived", archived)],
+            "after",
+            None,
+            owners,
+            100,
+            hs_page,
+        )
+        .await;
+    }
+    let stages: Vec<Value> = arr(x, "stages")
+        .iter()
+        .map(|st| {
+            json!({"id": st["id"], "label": st["label"], "displayOrder": st["order"].as_i64().unwrap() - 1,
+                   "metadata": {"isClosed": st["closed"].as_bool().unwrap().to_string(),
+                                "probability": hs_number(st["probability"].as_f64().unwrap())},
+                   "archived": false, "createdAt": "1970-01-01T00:00:00Z", "updatedAt": "2026-01-15T10:00:00.000Z"})
+        })
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/crm/v3/pipelines/deals"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": [{
+            "id": "default", "label": "Sales Pipeline", "displayOrder": 0, "archived": false,
+            "createdAt": "1970-01-01T00:00:00Z", "updatedAt": "2026-01-15T10:00:00.000Z", "stages": stages}]})))
+        .mount(server)
+        .await;
+    let deals: Vec<Value> = arr(x, "deals")
+        .iter()
+        .map(|d| {
+            let created = z(instant(&d["created_at"]));
+            let category = s(&d["forecast_category"]).map(|c| match c {
+                "omitted" => "OMIT".to_string(),
+                other => other.to_ascii_uppercase(),
+            });
+            hs_object(
+                s(&d["id"]).unwrap(),
+                json!({"dealname": d["name"], "amount": d["amount"].as_f64().map(|a| a.to_string()),
+                       "dealstage": d["stage"], "pipeline": "default", "closedate": as_instant(&d["close_date"]),
+                       "createdate": created, "hubspot_owner_id": d["owner"], "hs_manual_forecast_category": category,
+                       "deal_currency_code": null}),
+                &created,
+            )
+        })
+        .collect();
+    paged(
+        server,
+        "/crm/v3/objects/deals",
+        &[],
+        "after",
+        None,
+        deals,
+        100,
+        hs_page,
+    )
+    .await;
+
+    let (mut calls, mut meetings, mut emails, mut tasks) = (vec![], vec![], vec![], vec![]);
+    for a in arr(x, "activities") {
+        let at = instant(&a["at"]);
+        let id = s(&a["id"]).unwrap();
+        let mut p = json!({"hs_timestamp": z(at), "hubspot_owner_id": a["owner"]});
+        let kind = s(&a["kind"]).unwrap();
+        match kind {
+            "call" => {
+                p["hs_call_duration"] = json!((minutes(a) * 60_000).to_string());
+                calls.push(hs_object(id, p, &z(at)));
+            }
+            "meeting" | "training" | "internal_meeting" => {
+                p["hs_meeting_start_time"] = json!(z(at));
+                p["hs_meeting_end_time"] = json!(z(at + Duration::minutes(minutes(a))));
+                p["hs_meeting_outcome"] = json!(s(&a["outcome"]).map(str::to_ascii_uppercase));
+                p["hs_activity_type"] = json!(HS_MEETING_TYPES
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .map(|(_, t)| *t));
+                meetings.push(hs_object(id, p, &z(at)));
+            }
+            "email" => {
+                p["hs_email_direction"] = json!("EMAIL");
+                emails.push(hs_object(id, p, &z(at)));
+            }
+            "social" | "task" => {
+                p["hs_task_type"] = json!(if kind == "social" {
+                    "LINKED_IN"
+                } else {
+                    "TODO"
+                });
+                tasks.push(hs_object(id, p, &z(at)));
+            }
+            other => panic!("HubSpot cannot carry a {other:?} activity: project it first"),
+        }
+    }
+    // A reply logged in the CRM: not the rep's activity.
+    emails.push(hs_object(
+        "incoming-1",
+        json!({"hs_timestamp": "2026-06-15T01:00:00Z", "hs_email_direction": "INCOMING_EMAIL"}),
+        "2026-06-15T01:00:00Z",
+    ));
+    for (object, list) in [
+        ("calls", calls),
+        ("meetings", meetings),
+        ("emails", emails),
+        ("tasks", tasks),
+    ] {
+        paged(
+            server,
+            &format!("/crm/v3/objects/{object}"),
+            &[],
+            "after",
+            None,
+            list,
+            100,
+            hs_page,
+        )
+        .await;
+    }
+    let contacts: Vec<Value> = arr(x, "leads")
+        .iter()
+        .map(|l| {
+            let created = z(instant(&l["created_at"]));
+            hs_object(
+                s(&l["id"]).unwrap(),
+                json!({"createdate": created, "hubspot_owner_id": l["owner"],
+                       "hs_first_outreach_date": l.get("first_response_at").map(|f| z(instant(f))),
+                       "hubspotscore": l["score"].as_f64().map(|v| v.to_string())}),
+                &created,
+            )
+        })
+        .collect();
+    paged(
+        server,
+        "/crm/v3/objects/contacts",
+        &[],
+        "after",
+        None,
+        contacts,
+        100,
+        hs_page,
+    )
+    .await;
+}
+
+// ------------------------------------------------------------- Salesforce
+
+fn sf_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+}
+
+/// The Type picklist values of the canonical kinds (the config maps the
+/// org-defined ones back).
+pub const SF_TYPES: [(&str, &str); 7] = [
+    ("call", "Call"),
+    ("email", "Email"),
+    ("meeting", "Meeting"),
+    ("social", "LinkedIn"),
+    ("training", "Training"),
+    ("admin", "Admin"),
+    ("internal_meeting", "Internal"),
+];
+
+async fn soql(server: &MockServer, object: &'static str, records: Vec<Value>, batch: usize) {
+    let chunks: Vec<&[Value]> = if records.is_empty() {
+        vec![&[]]
+    } else {
+        records.chunks(batch).collect()
+    };
+    let n = chunks.len();
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let mut body = json!({"totalSize": records.len(), "done": i + 1 == n, "records": chunk});
+        if i + 1 < n {
+            body["nextRecordsUrl"] = json!(format!(
+                "/services/data/v62.0/query/01g{object}-{}",
+                (i + 1) * batch
+            ));
+        }
+        let m = if i == 0 {
+            Mock::given(method("GET"))
+                .and(path("/services/data/v62.0/query"))
+                .and(move |r: &Request| super::salesforce::soql_from(r, object))
+        } else {
+            Mock::given(method("GET")).and(path(format!(
+                "/services/data/v62.0/query/01g{object}-{}",
+                i * batch
+            )))
+        };
+        m.respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .mount(server)
+            .await;
+    }
+}
+
+fn sf(object: &str, id: &str, mut fields: Value) -> Value {
+    fields["attributes"] =
+        json!({"type": object, "url": format!("/services/data/v62.0/sobjects/{object}/{id}")});
+    fields["Id"] = json!(id);
+    fields
+}
+
+pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) {
+    let users = arr(x, "reps")
+        .iter()
+        .map(|r| {
+            sf(
+                "User",
+                s(&r["id"]).unwrap(),
+                json!({"Name": r["name"], "Email": r["email"], "IsActive": r["active"]}),
+            )
+        })
+        .collect();
+    soql(server, "User", users, batch).await;
+    let stages = arr(x, "stages")
+        .iter()
+        .map(|st| {
+            sf(
+                "OpportunityStage",
+                &format!("01J{}", s(&st["id"]).unwrap()),
+                json!({"ApiName": st["id"], "MasterLabel": st["label"],
+                "DefaultProbability": (st["probability"].as_f64().unwrap() * 100.0).round(),
+                "IsClosed": st["closed"], "IsWon": st["won"], "SortOrder": st["order"]}),
+            )
+        })
+        .collect();
+    soql(server, "OpportunityStage", stages, batch).await;
+    let label = |id: &Value| {
+        arr(x, "stages")
+            .iter()
+            .find(|st| st["id"] == *id)
+            .map(|st| st["label"].clone())
+            .unwrap()
+    };
+    let opportunities = arr(x, "deals")
+        .iter()
+        .map(|d| {
+            let category = s(&d["forecast_category"]).map(|c| match c {
+                "best_case" => "Best Case".to_string(),
+                other => format!("{}{}", other[..1].to_ascii_uppercase(), &other[1..]),
+            });
+            sf("Opportunity", s(&d["id"]).unwrap(), json!({"Name": d["name"], "Amount": d["amount"],
+                "StageName": label(&d["stage"]), "CloseDate": &s(&d["close_date"]).unwrap()[..10],
+                "CreatedDate": sf_time(instant(&d["created_at"])), "OwnerId": d["owner"], "ForecastCategoryName": category}))
+        })
+        .collect();
+    soql(server, "Opportunity", opportunities, batch).await;
+    let (mut tasks, mut events) = (vec![], vec![]);
+    for a in arr(x, "activities") {
+        let at = sf_time(instant(&a["at"]));
+        let id = s(&a["id"]).unwrap();
+        match s(&a["kind"]).unwrap() {
+            "task" => tasks.push(sf("Task", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": "Other", "TaskSubtype": "Task",
+                "ActivityDate": null, "CompletedDateTime": at, "CreatedDate": at, "CallDurationInSeconds": minutes(a) * 60}))),
+            kind => {
+                let t = SF_TYPES.iter().find(|(k, _)| *k == kind).map(|(_, t)| *t).unwrap();
+                events.push(sf("Event", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": t, "EventSubtype": "Event",
+                    "ActivityDate": &at[..10], "ActivityDateTime": at, "DurationInMinutes": minutes(a), "CreatedDate": at})))
+            }
+        }
+    }
+    let mut leads = vec![];
+    for l in arr(x, "leads") {
+        let id = s(&l["id"]).unwrap();
+        if let Some(f) = l.get("first_response_at") {
+            // The first touch: a task logged on the lead.
+            tasks.push(sf(
+                "Task",
+                &format!("00T-{id}"),
+                json!({"OwnerId": l["owner"], "WhoId": id, "Type": "Other",
+                "TaskSubtype": "Task", "ActivityDate": null, "CompletedDateTime": null,
+                "CreatedDate": sf_time(instant(f)), "CallDurationInSeconds": null}),
+            ));
+        }
+        leads.push(sf("Lead", id, json!({"OwnerId": l["owner"], "CreatedDate": sf_time(instant(&l["created_at"])), "Score__c": l["score"]})));
+    }
+    soql(server, "Task", tasks, batch).await;
+    soql(server, "Event", events, batch).await;
+    soql(server, "Lead", leads, batch).await;
+}
+
+// -------------------------------------------------------------- Pipedrive
+
+/// A deal custom field (an option list) holding the forecast category, and
+/// its option ids: Pipedrive has no forecast category of its own.
+pub const PD_FORECAST_FIELD: &str = "5f3a9c0e1b2d4f6a8c0e1b2d4f6a8c0e1b2d4f6a";
+pub const PD_FORECAST_OPTIONS: [(&str, u64); 5] = [
+    ("omitted", 31),
+    ("pipeline", 32),
+    ("best_case", 33),
+    ("commit", 34),
+    ("closed", 35),
+];
+
+fn pd_page(records: &[Value], next: Option<String>, _: usize) -> Value {
+    json!({"success": true, "data": records, "additional_data": {"next_cursor": next}})
+}
+
+fn num(v: &Value) -> Value {
+    match v.as_str() {
+        Some(t) => json!(t.parse::<u64>().expect("project ids to numbers first")),
+        None => Value::Null,
+    }
+}
+
+pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
+    let users: Vec<Value> = arr(x, "reps")
+        .iter()
+        .map(|r| json!({"id": num(&r["id"]), "name": r["name"], "email": r["email"], "active_flag": r["active"], "is_admin": 0}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": users})),
+        )
+        .mount(server)
+        .await;
+    let open: Vec<&Value> = arr(x, "stages")
+        .iter()
+        .filter(|st| st["closed"] == json!(false))
+        .collect();
+    let stages: Vec<Value> = open
+        .iter()
+        .map(|st| json!({"id": num(&st["id"]), "order_nr": st["order"], "name": st["label"], "pipeline_id": 1,
+                          "deal_probability": (st["probability"].as_f64().unwrap() * 100.0).round() as i64, "is_deleted": false}))
+        .collect();
+    paged(
+        server,
+        "/api/v2/stages",
+        &[],
+        "cursor",
+        None,
+        stages,
+        500,
+        pd_page,
+    )
+    .await;
+    let stage = |id: &Value| {
+        arr(x, "stages")
+            .iter()
+            .find(|st| st["id"] == *id)
+            .unwrap()
+            .clone()
+    };
+    let deals: Vec<Value> = arr(x, "deals")
+        .iter()
+        .map(|d| {
+            let st = stage(&d["stage"]);
+            let status = match (st["closed"].as_bool().unwrap(), st["won"].as_bool().unwrap()) {
+                (false, _) => "open",
+                (true, true) => "won",
+                (true, false) => "lost",
+            };
+            let closed_at = (status != "open").then(|| as_instant(&d["close_date"]));
+            json!({"id": num(&d["id"]), "title": d["name"], "owner_id": num(&d["owner"]), "creator_user_id": num(&d["owner"]),
+                   "value": d["amount"], "currency": "USD", "status": status, "is_deleted": false,
+                   "stage_id": if status == "open" { num(&st["id"]) } else { num(&open[0]["id"]) }, "pipeline_id": 1,
+                   "add_time": z(instant(&d["created_at"])), "close_time": closed_at,
+                   "won_time": if status == "won" { json!(closed_at) } else { Value::Null },
+                   "lost_time": if status == "lost" { json!(closed_at) } else { Value::Null },
+                   "expected_close_date": if status == "open" { d["close_date"].clone() } else { Value::Null },
+                   "probability": null, "custom_fields": {PD_FORECAST_FIELD: s(&d["forecast_category"])
+                       .map(|c| PD_FORECAST_OPTIONS.iter().find(|(k, _)| *k == c).unwrap().1)}})
+        })
+        .collect();
+    paged(
+        server,
+        "/api/v2/deals",
+        &[],
+        "cursor",
+        None,
+        deals,
+        500,
+        pd_page,
+    )
+    .await;
+    let activity = |id: Value,
+                    kind: &str,
+                    owner: Value,
+                    at: DateTime<Utc>,
+                    minutes: i64,
+                    lead: Value| {
+        json!({"id": id, "type": kind, "owner_id": owner, "is_deleted": false, "due_date": at.format("%Y-%m-%d").to_string(),
+               "due_time": at.format("%H:%M").to_string(),
+               "duration": if minutes > 0 { format!("{:02}:{:02}", minutes / 60, minutes % 60) } else { String::new() },
+               "done": true, "marked_as_done_time": z(at), "lead_id": lead, "add_time": z(at)})
+    };
+    // Activity types are the company's own keys; "linkedin" is one.
+    let key = |kind: &str| {
+        if kind == "social" {
+            "linkedin".to_string()
+        } else {
+            kind.to_string()
+        }
+    };
+    let mut acts: Vec<Value> = arr(x, "activities")
+        .iter()
+        .map(|a| {
+            activity(
+                num(&a["id"]),
+                &key(s(&a["kind"]).unwrap()),
+                num(&a["owner"]),
+                instant(&a["at"]),
+                minutes(a),
+                Value::Null,
+            )
+        })
+        .collect();
+    let mut next_id = acts.len() as u64 + 1;
+    for l in arr(x, "leads") {
+        if let Some(f) = l.get("first_response_at") {
+            // The first touch: a done activity linked to the lead.
+            acts.push(activity(
+                json!(next_id),
+                "task",
+                num(&l["owner"]),
+                instant(f),
+                0,
+                l["id"].clone(),
+            ));
+            next_id += 1;
+        }
+    }
+    paged(
+        server,
+        "/api/v2/activities",
+        &[("done", "true")],
+        "cursor",
+        None,
+        acts,
+        500,
+        pd_page,
+    )
+    .await;
+    let leads: Vec<Value> = arr(x, "leads")
+        .iter()
+        .map(|l| json!({"id": l["id"], "title": "Lead", "owner_id": num(&l["owner"]), "add_time": z(instant(&l["created_at"])),
+                        "is_archived": false}))
+        .collect();
+    paged(server, "/api/v1/leads", &[], "start", Some("0"), leads, 500, |records, next, start| {
+        json!({"success": true, "data": records, "additional_data": {"pagination": {"start": start, "limit": 500,
+               "more_items_in_collection": next.is_some(), "next_start": next.map(|n| n.parse::<u64>().unwrap())}}})
+    })
+    .await;
+}

@@ -1,0 +1,293 @@
+//! The round trip: a canonical snapshot (the spec vectors' crm-early.json,
+//! as far as each vendor's standard fields can hold it) served through the
+//! vendor's shapes, pulled back by `salesops run`, gives the same
+//! report.json as the `file` source on that snapshot; and `salesops pull
+//! --save` writes a snapshot from which the `file` source gives it again.
+
+use super::common;
+use super::doubles;
+use super::support;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use wiremock::MockServer;
+
+fn crm_early() -> Value {
+    serde_json::from_slice(&fs::read(common::fixtures().join("vectors/crm-early.json")).unwrap())
+        .unwrap()
+}
+
+/// `[leads.points]` of the vectors' config.
+fn points() -> HashMap<&'static str, f64> {
+    HashMap::from([
+        ("pricing_page_visit", 10.0),
+        ("email_open", 1.0),
+        ("email_click", 3.0),
+        ("wrong_company_details", -5.0),
+        ("persona_fit", 5.0),
+    ])
+}
+
+fn each<'a>(x: &'a mut Value, key: &str) -> impl Iterator<Item = &'a mut Value> {
+    x[key].as_array_mut().unwrap().iter_mut()
+}
+
+/// The snapshot as far as the vendor's standard fields hold it:
+/// - hire dates are not in any CRM (the config gives them: `[[reps]]
+///   start_date`);
+/// - score events are not either: a lead has the score they add up to
+///   (HubSpot `hubspotscore`, a Salesforce score field), or none
+///   (Pipedrive);
+/// - HubSpot has no duration for emails and tasks, and no admin tasks;
+/// - Salesforce and Pipedrive have no standard meeting outcome;
+/// - Pipedrive ids are numbers.
+fn project(vendor: &str, crm: &Value) -> Value {
+    let mut x = crm.clone();
+    let points = points();
+    for r in each(&mut x, "reps") {
+        r.as_object_mut().unwrap().remove("start_date");
+    }
+    for a in each(&mut x, "activities") {
+        let kind = a["kind"].as_str().unwrap().to_string();
+        match vendor {
+            "hubspot" => {
+                if kind == "admin" {
+                    a["kind"] = json!("task");
+                }
+                if matches!(kind.as_str(), "email" | "social" | "task" | "admin") {
+                    a["duration_minutes"] = json!(0);
+                }
+            }
+            _ => {
+                a.as_object_mut().unwrap().remove("outcome");
+            }
+        }
+    }
+    for l in each(&mut x, "leads") {
+        let o = l.as_object_mut().unwrap();
+        let events = o.remove("score_events");
+        if vendor == "pipedrive" {
+            o.remove("score");
+        } else if let Some(Value::Array(evs)) =
+            events.filter(|e| e.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            let sum: f64 = evs
+                .iter()
+                .map(|e| {
+                    points
+                        .get(e["kind"].as_str().unwrap())
+                        .copied()
+                        .unwrap_or(0.0)
+                })
+                .sum();
+            o.insert("score".into(), json!(sum));
+        }
+    }
+    if vendor == "pipedrive" {
+        renumber(&mut x);
+    }
+    x
+}
+
+/// Pipedrive ids: reps, deals, activities and open stages become numbers
+/// (in their order, so the order stays); closed stages are won and lost.
+fn renumber(x: &mut Value) {
+    let ids = |list: &Value| -> HashMap<String, String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v["id"].as_str().unwrap().to_string(), (i + 1).to_string()))
+            .collect()
+    };
+    let reps = ids(&x["reps"]);
+    let mut stages = HashMap::new();
+    let mut n = 0;
+    for st in x["stages"].as_array().unwrap() {
+        let new = match (
+            st["closed"].as_bool().unwrap(),
+            st["won"].as_bool().unwrap(),
+        ) {
+            (true, true) => "won".to_string(),
+            (true, false) => "lost".to_string(),
+            _ => {
+                n += 1;
+                n.to_string()
+            }
+        };
+        stages.insert(st["id"].as_str().unwrap().to_string(), new);
+    }
+    let swap = |v: &mut Value, key: &str, map: &HashMap<String, String>| {
+        if let Some(old) = v[key].as_str() {
+            v[key] = json!(map[old]);
+        }
+    };
+    for st in each(x, "stages") {
+        swap(st, "id", &stages);
+    }
+    for r in each(x, "reps") {
+        swap(r, "id", &reps);
+    }
+    let deals = ids(&x["deals"]);
+    for d in each(x, "deals") {
+        swap(d, "id", &deals);
+        swap(d, "owner", &reps);
+        swap(d, "stage", &stages);
+    }
+    let acts = ids(&x["activities"]);
+    for a in each(x, "activities") {
+        swap(a, "id", &acts);
+        swap(a, "owner", &reps);
+    }
+    for l in each(x, "leads") {
+        swap(l, "owner", &reps);
+    }
+}
+
+/// The vectors' config with this `[source]`, and each rep's hire date
+/// (which no CRM holds) under `[[reps]]`.
+fn config(dir: &Path, name: &str, source: &str) -> PathBuf {
+    let mut text = fs::read_to_string(common::fixtures().join("vectors/salesops.toml")).unwrap();
+    text = text.replace(
+        "[source]\nkind = \"file\"\npath = \"crm-early.json\"\n",
+        source,
+    );
+    for r in crm_early()["reps"].as_array().unwrap() {
+        let line = format!("email = \"{}\"\n", r["email"].as_str().unwrap());
+        text = text.replace(
+            &line,
+            &format!(
+                "{line}start_date = \"{}\"\n",
+                r["start_date"].as_str().unwrap()
+            ),
+        );
+    }
+    assert!(
+        text.contains(source) && text.contains("start_date"),
+        "the vectors config changed shape"
+    );
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+async fn salesops(dir: &Path, args: &[&str]) -> String {
+    let (code, text) = support::cli(dir, args).await;
+    assert_eq!(code, Some(0), "salesops {args:?} failed:\n{text}");
+    text
+}
+
+async fn report(dir: &Path, config: &Path, out: &str) -> Value {
+    let config = config.to_str().unwrap();
+    salesops(
+        dir,
+        &[
+            "run",
+            "--config",
+            config,
+            "--period",
+            "2026-06",
+            "--as-of",
+            "2026-07-01",
+            "--dry-run",
+            "--out",
+            out,
+        ],
+    )
+    .await;
+    serde_json::from_slice(&fs::read(dir.join(out).join("vectors/2026-06/report.json")).unwrap())
+        .unwrap()
+}
+
+fn same(want: &Value, got: &Value) {
+    common::assert_matches(want, got);
+    common::assert_matches(got, want);
+}
+
+async fn round_trip(vendor: &str, source: impl Fn(&str) -> String) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let x = project(vendor, &crm_early());
+    fs::write(d.join("x.json"), serde_json::to_vec_pretty(&x).unwrap()).unwrap();
+    let file_cfg = config(
+        d,
+        "file.toml",
+        "[source]\nkind = \"file\"\npath = \"x.json\"\n",
+    );
+    let want = report(d, &file_cfg, "out-file").await;
+    // The report has substance: revenue, activities, leads, notes.
+    assert!(want["kpis"]["won_revenue"].as_f64().unwrap() > 0.0);
+    assert!(want["kpis"]["selling_time_share"].as_f64().is_some());
+    assert!(want["kpis"]["lead_response_hours_median"]
+        .as_f64()
+        .is_some());
+    assert!(!want["data_quality"].as_array().unwrap().is_empty());
+
+    let server = MockServer::start().await;
+    match vendor {
+        "hubspot" => doubles::serve_hubspot(&server, &x).await,
+        "salesforce" => doubles::serve_salesforce(&server, &x, 400).await,
+        _ => doubles::serve_pipedrive(&server, &x).await,
+    }
+    let crm_cfg = config(d, "crm.toml", &source(&server.uri()));
+    let got = report(d, &crm_cfg, "out-crm").await;
+    same(&want, &got);
+
+    let said = salesops(
+        d,
+        &[
+            "pull",
+            "--config",
+            crm_cfg.to_str().unwrap(),
+            "--save",
+            "saved.json",
+        ],
+    )
+    .await;
+    assert!(said.contains("wrote saved.json"), "{said}");
+    let saved_cfg = config(
+        d,
+        "saved.toml",
+        "[source]\nkind = \"file\"\npath = \"saved.json\"\n",
+    );
+    let again = report(d, &saved_cfg, "out-saved").await;
+    same(&want, &again);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hubspot_gives_the_report_of_the_file_source() {
+    round_trip("hubspot", |uri| {
+        let types: Vec<String> = doubles::HS_MEETING_TYPES.iter().map(|(k, t)| format!("{t:?} = {k:?}")).collect();
+        format!(
+            "[source]\nkind = \"hubspot\"\nbase_url = \"{uri}\"\nmax_requests_per_second = 1000\n\n[source.hubspot]\nactivity_types = {{ {} }}\n",
+            types.join(", ")
+        )
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn salesforce_gives_the_report_of_the_file_source() {
+    round_trip("salesforce", |uri| {
+        let types: Vec<String> = doubles::SF_TYPES[3..].iter().map(|(k, t)| format!("{t:?} = {k:?}")).collect();
+        format!(
+            "[source]\nkind = \"salesforce\"\ninstance_url = \"{uri}\"\nmax_requests_per_second = 1000\n\n[source.salesforce]\nscore_field = \"Score__c\"\nactivity_types = {{ {} }}\n",
+            types.join(", ")
+        )
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pipedrive_gives_the_report_of_the_file_source() {
+    round_trip("pipedrive", |uri| {
+        let options: Vec<String> = doubles::PD_FORECAST_OPTIONS.iter().map(|(k, id)| format!("\"{id}\" = {k:?}")).collect();
+        format!(
+            "[source]\nkind = \"pipedrive\"\nbase_url = \"{uri}\"\nmax_requests_per_second = 1000\n\n[source.pipedrive]\nactivity_types = {{ linkedin = \"social\", training = \"training\", admin = \"admin\", internal_meeting = \"internal_meeting\" }}\nforecast_category_field = \"{}\"\nforecast_categories = {{ {} }}\n",
+            doubles::PD_FORECAST_FIELD,
+            options.join(", ")
+        )
+    })
+    .await;
+}
