@@ -123,10 +123,8 @@ async fn pulls_every_page_and_maps_the_standard_properties() {
     assert_eq!(acme.amount, Some(Decimal::from(15000)));
     assert_eq!(s.stages[acme.stage].probability, Decimal::new(9, 1));
     assert_eq!(acme.forecast_category, Some(ForecastCategory::Commit));
-    assert_eq!(
-        acme.close_date,
-        When::Instant("2026-07-31T00:00:00Z".parse().unwrap())
-    );
+    // A UI-picked close date arrives as midnight UTC: it is that calendar day.
+    assert_eq!(acme.close_date, When::Date("2026-07-31".parse().unwrap()));
     assert_eq!(s.reps[acme.owner].id, "512345678");
     let globex = deal(&s, "1234567891");
     assert_eq!(globex.amount, Some(Decimal::new(820050, 2)));

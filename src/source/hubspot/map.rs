@@ -146,8 +146,10 @@ pub fn stages(pipelines: &[Pipeline], r: &Rules) -> Vec<Stage> {
     out
 }
 
-/// A deal of a chosen pipeline; `closedate` stays an instant (the report
-/// reads its local date in the report's time zone).
+/// A deal of a chosen pipeline. `closedate` is read as a local date: HubSpot
+/// stores a date picked in its UI as midnight UTC, which is that calendar
+/// day wherever the report is; any other time stays an instant, whose local
+/// date the report's zone decides.
 pub fn deal(o: &Object, r: &Rules) -> Option<DealRec> {
     if let Some(set) = &r.pipelines {
         if !o.text("pipeline").is_some_and(|p| set.contains(&p)) {
@@ -161,10 +163,20 @@ pub fn deal(o: &Object, r: &Rules) -> Option<DealRec> {
         amount: o.prop("amount").number(),
         stage: o.text("dealstage").unwrap_or_default(),
         created_at: o.prop("createdate").when().or_else(|| o.created_at.when()),
-        close_date: o.prop("closedate").when(),
+        close_date: date_if_utc_midnight(o.prop("closedate").when()),
         forecast_category: category(o.text(&r.forecast_property), &r.categories),
         currency: r.currency_property.as_ref().and_then(|p| o.text(p)),
     })
+}
+
+/// Midnight UTC is HubSpot's way of storing a bare date.
+fn date_if_utc_midnight(w: Read<When>) -> Read<When> {
+    match w {
+        Read::Ok(When::Instant(t)) if t.time() == chrono::NaiveTime::MIN => {
+            Read::Ok(When::Date(t.date_naive()))
+        }
+        other => other,
+    }
 }
 
 fn engagement(o: &Object, kind: ActivityKind, at: Read<When>) -> ActivityRec {
@@ -348,7 +360,7 @@ mod tests {
     }
 
     #[test]
-    fn deal_properties_are_strings_and_closedate_an_instant() {
+    fn deal_properties_are_strings_and_closedate_a_date() {
         let d = deal(
             &object(json!({"amount": "15000.50", "closedate": "2026-07-31T00:00:00Z",
                 "createdate": "2026-05-02T09:15:22.123Z", "dealname": "Acme renewal", "dealstage": "contractsent",
@@ -358,7 +370,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(d.amount, Read::Ok(Decimal::new(1500050, 2)));
-        assert_eq!(d.close_date, at(2026, 7, 31, 0, 0));
+        // A UI-picked date (midnight UTC) is July 31 in every zone.
+        assert_eq!(
+            d.close_date,
+            Read::Ok(When::Date(
+                chrono::NaiveDate::from_ymd_opt(2026, 7, 31).unwrap()
+            ))
+        );
+        let late = deal(
+            &object(json!({"closedate": "2026-07-31T22:30:00Z"})),
+            &rules(),
+        )
+        .unwrap();
+        assert_eq!(late.close_date, at(2026, 7, 31, 22, 30));
         assert_eq!(d.forecast_category, Read::Ok(ForecastCategory::BestCase));
         assert_eq!(d.currency.as_deref(), Some("EUR"));
         assert_eq!(
