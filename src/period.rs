@@ -230,12 +230,19 @@ pub fn local_date(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
     t.with_timezone(&tz).date_naive()
 }
 
+/// A `YYYY-MM-DD` date (hand-parsed: millions of records carry one).
 pub fn parse_date(s: &str) -> Result<NaiveDate, PeriodError> {
-    let s = s.trim();
-    if s.len() != 10 {
-        return Err(PeriodError::BadDate(s.into()));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| PeriodError::BadDate(s.into()))
+    let t = s.trim();
+    let b = t.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+        })
+    };
+    let parsed = (b.len() == 10 && b[4] == b'-' && b[7] == b'-')
+        .then(|| NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?))
+        .flatten();
+    parsed.ok_or_else(|| PeriodError::BadDate(t.into()))
 }
 
 fn parse_num<T: std::str::FromStr>(

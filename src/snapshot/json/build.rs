@@ -6,6 +6,7 @@ use super::raw::*;
 use super::RecordError;
 use crate::snapshot::*;
 use rust_decimal::prelude::*;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
@@ -71,6 +72,46 @@ impl Ids {
 
 /// Builds the snapshot record by record while the JSON streams past, so no
 /// intermediate copy of millions of records is ever held.
+type FieldResult<T> = Result<T, (&'static str, String)>;
+
+/// An activity read as far as it can be without the builder's state (reps,
+/// ids seen): the reader thread does this part, so the two threads share the
+/// work of the largest list. Errors keep the order a one-step read has.
+pub(super) struct PreparedActivity<'a> {
+    id: FieldResult<String>,
+    /// The id as far as it can be read, for the message when `id` is broken.
+    broken_id: Option<String>,
+    owner: FieldResult<Option<Cow<'a, str>>>,
+    rest: FieldResult<(ActivityKind, When, Decimal, Option<String>)>,
+}
+
+pub(super) fn prepare_activity(a: RawActivity) -> PreparedActivity {
+    let rest = (|| {
+        let kind_s = at("kind", read::required_text(&a.kind))?;
+        let kind = ActivityKind::parse(&kind_s).ok_or_else(|| {
+            (
+                "kind",
+                format!("{kind_s:?} is not one of {}", ActivityKind::names()),
+            )
+        })?;
+        let duration =
+            at("duration_minutes", read::decimal(&a.duration_minutes))?.unwrap_or_default();
+        if duration < Decimal::ZERO {
+            return Err(("duration_minutes", format!("{duration} is negative")));
+        }
+        let when = at("at", read::required(read::when(&a.at)))?;
+        let outcome = at("outcome", read::text(&a.outcome))?.and_then(|o| normalize_outcome(&o));
+        Ok((kind, when, duration, outcome))
+    })();
+    let id = at("id", read::required_text(&a.id)).map(Cow::into_owned);
+    PreparedActivity {
+        broken_id: if id.is_err() { id_of(&a.id) } else { None },
+        id,
+        owner: at("owner", read::into_text(a.owner)),
+        rest,
+    }
+}
+
 pub(super) struct Builder {
     pub(super) snap: Snapshot,
     pub(super) errors: Vec<RecordError>,
@@ -235,42 +276,33 @@ impl Builder {
         }
     }
 
-    pub(super) fn activity(&mut self, i: usize, a: RawActivity) {
+    pub(super) fn activity(&mut self, i: usize, a: PreparedActivity) {
+        let id = match a.id {
+            Ok(id) => id,
+            Err(e) => return self.fail("activities", i, a.broken_id, e),
+        };
         let acts = &self.snap.activities;
-        let ids = &mut self.act_ids;
-        let built = (|| {
-            let id = at("id", read::required_text(&a.id))?;
-            if !ids.insert(&id, acts.len(), |j| acts[j].id.as_str()) {
-                return Err(("id", format!("duplicate id {id:?}")));
-            }
-            // An owner that is not a known rep still counts for team figures.
-            let owner = at("owner", read::text(&a.owner))?
-                .and_then(|o| self.rep_index.get(o.as_ref()).copied());
-            let kind_s = at("kind", read::required_text(&a.kind))?;
-            let kind = ActivityKind::parse(&kind_s).ok_or_else(|| {
-                (
-                    "kind",
-                    format!("{kind_s:?} is not one of {}", ActivityKind::names()),
-                )
-            })?;
-            let duration =
-                at("duration_minutes", read::decimal(&a.duration_minutes))?.unwrap_or_default();
-            if duration < Decimal::ZERO {
-                return Err(("duration_minutes", format!("{duration} is negative")));
-            }
-            Ok(Activity {
-                owner,
-                kind,
-                at: at("at", read::required(read::when(&a.at)))?,
-                duration_minutes: duration,
-                outcome: at("outcome", read::text(&a.outcome))?.and_then(|o| normalize_outcome(&o)),
-                id: id.into_owned(),
-            })
-        })();
-        match built {
-            Ok(act) => self.snap.activities.push(act),
-            Err(e) => self.fail("activities", i, id_of(&a.id), e),
+        if !self
+            .act_ids
+            .insert(&id, acts.len(), |j| acts[j].id.as_str())
+        {
+            let e = ("id", format!("duplicate id {id:?}"));
+            return self.fail("activities", i, Some(id), e);
         }
+        let (owner, (kind, at, duration_minutes, outcome)) = match (a.owner, a.rest) {
+            (Ok(owner), Ok(rest)) => (owner, rest),
+            (Err(e), _) | (_, Err(e)) => return self.fail("activities", i, Some(id), e),
+        };
+        // An owner that is not a known rep still counts for team figures.
+        let owner = owner.and_then(|o| self.rep_index.get(o.as_ref()).copied());
+        self.snap.activities.push(Activity {
+            owner,
+            kind,
+            at,
+            duration_minutes,
+            outcome,
+            id,
+        });
     }
 
     pub(super) fn lead(&mut self, i: usize, l: RawLead) {

@@ -3,7 +3,7 @@
 //! millions of records is ever held, and the two halves of the work run on
 //! two cores.
 
-use super::build::{Builder, Ids};
+use super::build::{prepare_activity, Builder, Ids, PreparedActivity};
 use super::raw::*;
 use super::{LoadError, LoadOptions};
 use crate::snapshot::Snapshot;
@@ -43,7 +43,7 @@ enum Msg<'a> {
     Reps(usize, Vec<RawRep<'a>>),
     Stages(usize, Vec<RawStage<'a>>),
     Deals(usize, Vec<RawDeal<'a>>),
-    Activities(usize, Vec<RawActivity<'a>>),
+    Activities(usize, Vec<PreparedActivity<'a>>),
     Leads(usize, Vec<RawLead<'a>>),
     /// A list is complete.
     End(List),
@@ -131,24 +131,24 @@ impl<'de: 'a, 'a> Visitor<'de> for ListSeed<'_, 'a, '_> {
         let ListSeed(r, list) = self;
         let mut i = 0;
         macro_rules! batches {
-            ($raw:ident, $msg:ident) => {{
-                let mut batch: Vec<$raw<'a>> = Vec::with_capacity(BATCH);
+            ($raw:ident, $msg:ident, $prepare:expr) => {{
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut reached = None;
                 loop {
                     r.position = (list.name(), i);
                     match seq.next_element::<$raw<'a>>()? {
-                        Some(rec) => batch.push(rec),
+                        Some(rec) => {
+                            // Records borrow their text from the input: an
+                            // id says how far the reader has got.
+                            if let Some(Scalar::Str(Cow::Borrowed(s))) = &rec.id {
+                                reached = Some(s.as_ptr() as usize - r.base);
+                            }
+                            batch.push($prepare(rec))
+                        }
                         None => break,
                     }
                     i += 1;
                     if batch.len() == BATCH {
-                        // Records borrow their text from the input: the last
-                        // one's id says how far the reader has got.
-                        let reached = match &batch[BATCH - 1].id {
-                            Some(Scalar::Str(Cow::Borrowed(s))) => {
-                                Some(s.as_ptr() as usize - r.base)
-                            }
-                            _ => None,
-                        };
                         r.send(Msg::$msg(
                             i - BATCH,
                             std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
@@ -163,11 +163,12 @@ impl<'de: 'a, 'a> Visitor<'de> for ListSeed<'_, 'a, '_> {
             }};
         }
         match list {
-            List::Reps => batches!(RawRep, Reps),
-            List::Stages => batches!(RawStage, Stages),
-            List::Deals => batches!(RawDeal, Deals),
-            List::Activities => batches!(RawActivity, Activities),
-            List::Leads => batches!(RawLead, Leads),
+            List::Reps => batches!(RawRep, Reps, |r| r),
+            List::Stages => batches!(RawStage, Stages, |r| r),
+            List::Deals => batches!(RawDeal, Deals, |r| r),
+            // The largest list: the reader thread does its share of the work.
+            List::Activities => batches!(RawActivity, Activities, prepare_activity),
+            List::Leads => batches!(RawLead, Leads, |r| r),
         }
         r.send(Msg::End(list));
         Ok(())
@@ -264,31 +265,34 @@ fn read_pass(
 ) -> Result<bool, LoadError> {
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Msg>(8);
-        let reader = scope.spawn(move || {
-            let mut r = Reader {
-                tx: &tx,
-                progress,
-                base: bytes.as_ptr() as usize,
-                refs_preloaded,
-                seen_reps: refs_preloaded,
-                seen_stages: refs_preloaded,
-                needs_second_pass: false,
-                position: ("the top level", 0),
-            };
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            let result = TopSeed(&mut r).deserialize(&mut de).and_then(|_| de.end());
-            result.map(|_| r.needs_second_pass).map_err(|e| {
-                let (list, i) = r.position;
-                let path = match (list, i) {
-                    ("the top level", _) | (_, usize::MAX) => list.to_string(),
-                    _ => format!("{list}[{i}]"),
+        let reader = std::thread::Builder::new()
+            .name("snapshot-reader".into())
+            .spawn_scoped(scope, move || {
+                let mut r = Reader {
+                    tx: &tx,
+                    progress,
+                    base: bytes.as_ptr() as usize,
+                    refs_preloaded,
+                    seen_reps: refs_preloaded,
+                    seen_stages: refs_preloaded,
+                    needs_second_pass: false,
+                    position: ("the top level", 0),
                 };
-                LoadError::Syntax {
-                    path,
-                    message: e.to_string(),
-                }
+                let mut de = serde_json::Deserializer::from_slice(bytes);
+                let result = TopSeed(&mut r).deserialize(&mut de).and_then(|_| de.end());
+                result.map(|_| r.needs_second_pass).map_err(|e| {
+                    let (list, i) = r.position;
+                    let path = match (list, i) {
+                        ("the top level", _) | (_, usize::MAX) => list.to_string(),
+                        _ => format!("{list}[{i}]"),
+                    };
+                    LoadError::Syntax {
+                        path,
+                        message: e.to_string(),
+                    }
+                })
             })
-        });
+            .expect("cannot start the snapshot reader thread");
         for msg in rx {
             b.apply(msg);
         }
