@@ -6,7 +6,6 @@ use super::raw::*;
 use super::RecordError;
 use crate::snapshot::*;
 use rust_decimal::prelude::*;
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
@@ -44,7 +43,7 @@ impl Ids {
     }
 
     /// FNV-1a, then a final mix: fast on short ids, and stable.
-    fn hash(id: &str) -> u64 {
+    pub(super) fn hash(id: &str) -> u64 {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in id.bytes() {
             h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
@@ -72,53 +71,17 @@ impl Ids {
 
 /// Builds the snapshot record by record while the JSON streams past, so no
 /// intermediate copy of millions of records is ever held.
-type FieldResult<T> = Result<T, (&'static str, String)>;
-
-/// An activity read as far as it can be without the builder's state (reps,
-/// ids seen): the reader thread does this part, so the two threads share the
-/// work of the largest list. Errors keep the order a one-step read has.
-pub(super) struct PreparedActivity<'a> {
-    id: FieldResult<String>,
-    /// The id as far as it can be read, for the message when `id` is broken.
-    broken_id: Option<String>,
-    owner: FieldResult<Option<Cow<'a, str>>>,
-    rest: FieldResult<(ActivityKind, When, Decimal, Option<String>)>,
-}
-
-pub(super) fn prepare_activity(a: RawActivity) -> PreparedActivity {
-    let rest = (|| {
-        let kind_s = at("kind", read::required_text(&a.kind))?;
-        let kind = ActivityKind::parse(&kind_s).ok_or_else(|| {
-            (
-                "kind",
-                format!("{kind_s:?} is not one of {}", ActivityKind::names()),
-            )
-        })?;
-        let duration =
-            at("duration_minutes", read::decimal(&a.duration_minutes))?.unwrap_or_default();
-        if duration < Decimal::ZERO {
-            return Err(("duration_minutes", format!("{duration} is negative")));
-        }
-        let when = at("at", read::required(read::when(&a.at)))?;
-        let outcome = at("outcome", read::text(&a.outcome))?.and_then(|o| normalize_outcome(&o));
-        Ok((kind, when, duration, outcome))
-    })();
-    let id = at("id", read::required_text(&a.id)).map(Cow::into_owned);
-    PreparedActivity {
-        broken_id: if id.is_err() { id_of(&a.id) } else { None },
-        id,
-        owner: at("owner", read::into_text(a.owner)),
-        rest,
-    }
-}
-
 pub(super) struct Builder {
     pub(super) snap: Snapshot,
     pub(super) errors: Vec<RecordError>,
     pub(super) rep_index: HashMap<String, usize>,
     pub(super) stage_index: HashMap<String, usize>,
     pub(super) deal_ids: Ids,
-    pub(super) act_ids: Ids,
+    /// For each stored activity: its id's hash and its index in the list.
+    /// Activities are the largest list, so duplicates among them are found
+    /// once the list is complete (`check_activity_ids`) rather than through
+    /// a lookup per record in a table of millions.
+    pub(super) act_ids: Vec<(u64, u32)>,
     pub(super) lead_ids: Ids,
     /// Score event kinds, shared: a million leads name a handful of kinds.
     pub(super) event_kinds: HashMap<String, Arc<str>>,
@@ -135,7 +98,7 @@ impl Builder {
             rep_index: HashMap::new(),
             stage_index: HashMap::new(),
             deal_ids: Ids::new(),
-            act_ids: Ids::new(),
+            act_ids: Vec::new(),
             lead_ids: Ids::new(),
             event_kinds: HashMap::new(),
         }
@@ -276,33 +239,83 @@ impl Builder {
         }
     }
 
-    pub(super) fn activity(&mut self, i: usize, a: PreparedActivity) {
-        let id = match a.id {
-            Ok(id) => id,
-            Err(e) => return self.fail("activities", i, a.broken_id, e),
-        };
-        let acts = &self.snap.activities;
-        if !self
-            .act_ids
-            .insert(&id, acts.len(), |j| acts[j].id.as_str())
-        {
-            let e = ("id", format!("duplicate id {id:?}"));
-            return self.fail("activities", i, Some(id), e);
+    pub(super) fn activity(&mut self, i: usize, a: RawActivity) {
+        let built = (|| {
+            let id = at("id", read::required_text(&a.id))?;
+            // An owner that is not a known rep still counts for team figures.
+            let owner = at("owner", read::text(&a.owner))?
+                .and_then(|o| self.rep_index.get(o.as_ref()).copied());
+            let kind_s = at("kind", read::required_text(&a.kind))?;
+            let kind = ActivityKind::parse(&kind_s).ok_or_else(|| {
+                (
+                    "kind",
+                    format!("{kind_s:?} is not one of {}", ActivityKind::names()),
+                )
+            })?;
+            let duration =
+                at("duration_minutes", read::decimal(&a.duration_minutes))?.unwrap_or_default();
+            if duration < Decimal::ZERO {
+                return Err(("duration_minutes", format!("{duration} is negative")));
+            }
+            Ok(Activity {
+                owner,
+                kind,
+                at: at("at", read::required(read::when(&a.at)))?,
+                duration_minutes: duration,
+                outcome: at("outcome", read::text(&a.outcome))?.and_then(|o| normalize_outcome(&o)),
+                id: id.into_owned(),
+            })
+        })();
+        match built {
+            Ok(act) => {
+                self.act_ids.push((Ids::hash(&act.id), i as u32));
+                self.snap.activities.push(act);
+            }
+            Err(e) => self.fail("activities", i, id_of(&a.id), e),
         }
-        let (owner, (kind, at, duration_minutes, outcome)) = match (a.owner, a.rest) {
-            (Ok(owner), Ok(rest)) => (owner, rest),
-            (Err(e), _) | (_, Err(e)) => return self.fail("activities", i, Some(id), e),
-        };
-        // An owner that is not a known rep still counts for team figures.
-        let owner = owner.and_then(|o| self.rep_index.get(o.as_ref()).copied());
-        self.snap.activities.push(Activity {
-            owner,
-            kind,
-            at,
-            duration_minutes,
-            outcome,
-            id,
-        });
+    }
+
+    /// Once all activities are in: a later activity with the id of an
+    /// earlier kept one is a duplicate, and is taken out as broken. Sorting
+    /// the hashes finds the few repeated ones; only those are compared.
+    pub(super) fn check_activity_ids(&mut self) {
+        let ids = std::mem::take(&mut self.act_ids);
+        let mut hashes: Vec<u64> = ids.iter().map(|(h, _)| *h).collect();
+        hashes.sort_unstable();
+        let repeated: HashSet<u64> = hashes
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        drop(hashes);
+        if repeated.is_empty() {
+            return;
+        }
+        let mut first: HashMap<&str, ()> = HashMap::new();
+        let mut dup = vec![false; ids.len()];
+        for (j, (h, _)) in ids.iter().enumerate() {
+            if repeated.contains(h)
+                && first
+                    .insert(self.snap.activities[j].id.as_str(), ())
+                    .is_some()
+            {
+                dup[j] = true;
+            }
+        }
+        drop(first);
+        let mut kept = Vec::with_capacity(self.snap.activities.len());
+        for (j, act) in std::mem::take(&mut self.snap.activities)
+            .into_iter()
+            .enumerate()
+        {
+            if dup[j] {
+                let e = ("id", format!("duplicate id {:?}", act.id));
+                self.fail("activities", ids[j].1 as usize, Some(act.id), e);
+            } else {
+                kept.push(act);
+            }
+        }
+        self.snap.activities = kept;
     }
 
     pub(super) fn lead(&mut self, i: usize, l: RawLead) {

@@ -212,4 +212,33 @@ mod tests {
         let again = parse(to_json(&s).to_string().as_bytes(), LoadOptions::default()).unwrap();
         assert_eq!(again.notes, s.notes);
     }
+
+    #[test]
+    fn activity_duplicates_are_caught_and_broken_records_take_no_id() {
+        let mut v = base();
+        let act = |id: &str, kind: &str| json!({"id": id, "owner": "r1", "kind": kind, "at": "2026-07-02T01:00:00Z"});
+        v["activities"] = json!([
+            act("a1", "call"),
+            act("a2", "nonsense"), // broken: its id stays free
+            act("a2", "email"),    // so this one is kept
+            act("a1", "email"),    // duplicate of the first
+            act("a2", "call"),     // duplicate of the kept a2
+            act("a3", "meeting")
+        ]);
+        let s = parse(
+            v.to_string().as_bytes(),
+            LoadOptions {
+                skip_bad_records: true,
+            },
+        )
+        .unwrap();
+        let ids: Vec<&str> = s.activities.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["a1", "a2", "a3"]);
+        assert_eq!(s.activities[1].kind, ActivityKind::Email);
+        let skipped: Vec<&str> = s.notes.iter().map(|n| n.as_str()).collect();
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
+        assert!(skipped[0].contains("activities[1]") && skipped[0].contains("kind"));
+        assert!(skipped[1].contains("activities[3]") && skipped[1].contains("duplicate id \"a1\""));
+        assert!(skipped[2].contains("activities[4]") && skipped[2].contains("duplicate id \"a2\""));
+    }
 }

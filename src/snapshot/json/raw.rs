@@ -197,14 +197,6 @@ pub(super) mod read {
         }
     }
 
-    /// `text`, keeping a borrowed string's tie to the input.
-    pub fn into_text(v: F<'_>) -> Result<Option<Cow<'_, str>>, String> {
-        match v {
-            Some(Scalar::Str(s)) => Ok(Some(s)),
-            other => Ok(text(&other)?.map(|t| Cow::Owned(t.into_owned()))),
-        }
-    }
-
     pub fn string(v: &F) -> Result<Option<String>, String> {
         Ok(text(v)?.map(Cow::into_owned))
     }

@@ -3,7 +3,7 @@
 //! millions of records is ever held, and the two halves of the work run on
 //! two cores.
 
-use super::build::{prepare_activity, Builder, Ids, PreparedActivity};
+use super::build::{Builder, Ids};
 use super::raw::*;
 use super::{LoadError, LoadOptions};
 use crate::snapshot::Snapshot;
@@ -43,7 +43,7 @@ enum Msg<'a> {
     Reps(usize, Vec<RawRep<'a>>),
     Stages(usize, Vec<RawStage<'a>>),
     Deals(usize, Vec<RawDeal<'a>>),
-    Activities(usize, Vec<PreparedActivity<'a>>),
+    Activities(usize, Vec<RawActivity<'a>>),
     Leads(usize, Vec<RawLead<'a>>),
     /// A list is complete.
     End(List),
@@ -78,7 +78,7 @@ impl Builder {
                 .for_each(|(i, r)| self.lead(first + i, r)),
             // Each list appears once: its id index is no longer needed.
             Msg::End(List::Deals) => self.deal_ids = Ids::new(),
-            Msg::End(List::Activities) => self.act_ids = Ids::new(),
+            Msg::End(List::Activities) => self.check_activity_ids(),
             Msg::End(List::Leads) => self.lead_ids = Ids::new(),
             Msg::End(_) => {}
         }
@@ -143,7 +143,7 @@ impl<'de: 'a, 'a> Visitor<'de> for ListSeed<'_, 'a, '_> {
                             if let Some(Scalar::Str(Cow::Borrowed(s))) = &rec.id {
                                 reached = Some(s.as_ptr() as usize - r.base);
                             }
-                            batch.push($prepare(rec))
+                            batch.push($prepare(rec, i))
                         }
                         None => break,
                     }
@@ -163,12 +163,11 @@ impl<'de: 'a, 'a> Visitor<'de> for ListSeed<'_, 'a, '_> {
             }};
         }
         match list {
-            List::Reps => batches!(RawRep, Reps, |r| r),
-            List::Stages => batches!(RawStage, Stages, |r| r),
-            List::Deals => batches!(RawDeal, Deals, |r| r),
-            // The largest list: the reader thread does its share of the work.
-            List::Activities => batches!(RawActivity, Activities, prepare_activity),
-            List::Leads => batches!(RawLead, Leads, |r| r),
+            List::Reps => batches!(RawRep, Reps, |r, _| r),
+            List::Stages => batches!(RawStage, Stages, |r, _| r),
+            List::Deals => batches!(RawDeal, Deals, |r, _| r),
+            List::Activities => batches!(RawActivity, Activities, |r, _| r),
+            List::Leads => batches!(RawLead, Leads, |r, _| r),
         }
         r.send(Msg::End(list));
         Ok(())
@@ -338,7 +337,7 @@ pub fn parse_with_progress(
     if errors.is_empty() {
         return Ok(snap);
     }
-    errors.sort_by_key(|e| order_of(e.collection));
+    errors.sort_by_key(|e| (order_of(e.collection), e.index));
     if opts.skip_bad_records {
         snap.notes
             .extend(errors.iter().map(|e| format!("skipped {e}")));
