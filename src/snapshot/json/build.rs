@@ -7,66 +7,43 @@ use super::RecordError;
 use crate::snapshot::*;
 use rust_decimal::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
-/// Ids seen in one collection. Keyed by a 64-bit hash so millions of ids
-/// cost no second copy; a hash hit is confirmed against the stored record's
-/// id, and the rare different id with the same hash goes to `spill`.
-pub(super) struct Ids {
-    seen: HashMap<u64, usize, BuildHasherDefault<PreHashed>>,
-    spill: HashSet<String>,
+/// FNV-1a, then a final mix: fast on short ids, and stable.
+fn id_hash(id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^ (h >> 29)
 }
 
-/// The keys of `Ids::seen` are hashes already: pass them through.
-#[derive(Default)]
-struct PreHashed(u64);
+/// Each kept record's id hash and its index in the input list. Duplicate
+/// ids are found once a list is complete (`Builder::check_ids`) instead of
+/// through a lookup per record in a table of millions.
+pub(super) type IdHashes = Vec<(u64, u32)>;
 
-impl std::hash::Hasher for PreHashed {
-    fn finish(&self) -> u64 {
-        self.0
+/// Records that repeat the id of an earlier kept record: sorting the hashes
+/// finds the few repeated ones, and only those ids are compared.
+fn repeated_ids<T>(items: &[T], hashes: &IdHashes, id: impl Fn(&T) -> &str) -> Vec<bool> {
+    let mut sorted: Vec<u64> = hashes.iter().map(|(h, _)| *h).collect();
+    sorted.sort_unstable();
+    let repeated: HashSet<u64> = sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    let mut dup = vec![false; items.len()];
+    if repeated.is_empty() {
+        return dup;
     }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 keys")
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-impl Ids {
-    pub(super) fn new() -> Ids {
-        Ids {
-            seen: HashMap::default(),
-            spill: HashSet::new(),
+    let mut first: HashSet<&str> = HashSet::new();
+    for (j, (h, _)) in hashes.iter().enumerate() {
+        if repeated.contains(h) && !first.insert(id(&items[j])) {
+            dup[j] = true;
         }
     }
-
-    /// FNV-1a, then a final mix: fast on short ids, and stable.
-    pub(super) fn hash(id: &str) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in id.bytes() {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        h ^ (h >> 29)
-    }
-
-    /// Records `id` for record `index`; false when it was already taken.
-    /// `id_at(i)` gives the id of stored record i.
-    fn insert<'a>(&mut self, id: &str, index: usize, id_at: impl Fn(usize) -> &'a str) -> bool {
-        match self.seen.entry(Self::hash(id)) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(index);
-                true
-            }
-            std::collections::hash_map::Entry::Occupied(o) => {
-                if id_at(*o.get()) == id {
-                    return false;
-                }
-                self.spill.insert(id.to_string())
-            }
-        }
-    }
+    dup
 }
 
 /// Builds the snapshot record by record while the JSON streams past, so no
@@ -76,13 +53,9 @@ pub(super) struct Builder {
     pub(super) errors: Vec<RecordError>,
     pub(super) rep_index: HashMap<String, usize>,
     pub(super) stage_index: HashMap<String, usize>,
-    pub(super) deal_ids: Ids,
-    /// For each stored activity: its id's hash and its index in the list.
-    /// Activities are the largest list, so duplicates among them are found
-    /// once the list is complete (`check_activity_ids`) rather than through
-    /// a lookup per record in a table of millions.
-    pub(super) act_ids: Vec<(u64, u32)>,
-    pub(super) lead_ids: Ids,
+    pub(super) deal_ids: IdHashes,
+    pub(super) act_ids: IdHashes,
+    pub(super) lead_ids: IdHashes,
     /// Score event kinds, shared: a million leads name a handful of kinds.
     pub(super) event_kinds: HashMap<String, Arc<str>>,
 }
@@ -97,9 +70,9 @@ impl Builder {
             errors: Vec::new(),
             rep_index: HashMap::new(),
             stage_index: HashMap::new(),
-            deal_ids: Ids::new(),
+            deal_ids: Vec::new(),
             act_ids: Vec::new(),
-            lead_ids: Ids::new(),
+            lead_ids: Vec::new(),
             event_kinds: HashMap::new(),
         }
     }
@@ -188,13 +161,8 @@ impl Builder {
     }
 
     pub(super) fn deal(&mut self, i: usize, d: RawDeal) {
-        let deals = &self.snap.deals;
-        let ids = &mut self.deal_ids;
         let built = (|| {
             let id = at("id", read::required_text(&d.id))?;
-            if !ids.insert(&id, deals.len(), |j| deals[j].id.as_str()) {
-                return Err(("id", format!("duplicate id {id:?}")));
-            }
             let owner_id = at("owner", read::required_text(&d.owner))?;
             let owner = *self
                 .rep_index
@@ -234,7 +202,10 @@ impl Builder {
             })
         })();
         match built {
-            Ok(deal) => self.snap.deals.push(deal),
+            Ok(deal) => {
+                self.deal_ids.push((id_hash(&deal.id), i as u32));
+                self.snap.deals.push(deal);
+            }
             Err(e) => self.fail("deals", i, id_of(&d.id), e),
         }
     }
@@ -268,54 +239,65 @@ impl Builder {
         })();
         match built {
             Ok(act) => {
-                self.act_ids.push((Ids::hash(&act.id), i as u32));
+                self.act_ids.push((id_hash(&act.id), i as u32));
                 self.snap.activities.push(act);
             }
             Err(e) => self.fail("activities", i, id_of(&a.id), e),
         }
     }
 
-    /// Once all activities are in: a later activity with the id of an
-    /// earlier kept one is a duplicate, and is taken out as broken. Sorting
-    /// the hashes finds the few repeated ones; only those are compared.
-    pub(super) fn check_activity_ids(&mut self) {
-        let ids = std::mem::take(&mut self.act_ids);
-        let mut hashes: Vec<u64> = ids.iter().map(|(h, _)| *h).collect();
-        hashes.sort_unstable();
-        let repeated: HashSet<u64> = hashes
-            .windows(2)
-            .filter(|w| w[0] == w[1])
-            .map(|w| w[0])
-            .collect();
-        drop(hashes);
-        if repeated.is_empty() {
-            return;
-        }
-        let mut first: HashMap<&str, ()> = HashMap::new();
-        let mut dup = vec![false; ids.len()];
-        for (j, (h, _)) in ids.iter().enumerate() {
-            if repeated.contains(h)
-                && first
-                    .insert(self.snap.activities[j].id.as_str(), ())
-                    .is_some()
-            {
-                dup[j] = true;
+    /// Once a list is complete: a record with the id of an earlier kept one
+    /// is a duplicate, taken out as a broken record.
+    pub(super) fn check_ids(&mut self, list: &'static str) {
+        fn take<T>(
+            items: &mut Vec<T>,
+            hashes: &IdHashes,
+            id: impl Fn(&T) -> &str,
+        ) -> Vec<(usize, T)> {
+            let dup = repeated_ids(items, hashes, id);
+            if !dup.contains(&true) {
+                return Vec::new();
             }
-        }
-        drop(first);
-        let mut kept = Vec::with_capacity(self.snap.activities.len());
-        for (j, act) in std::mem::take(&mut self.snap.activities)
-            .into_iter()
-            .enumerate()
-        {
-            if dup[j] {
-                let e = ("id", format!("duplicate id {:?}", act.id));
-                self.fail("activities", ids[j].1 as usize, Some(act.id), e);
-            } else {
-                kept.push(act);
+            let mut kept = Vec::with_capacity(items.len());
+            let mut out = Vec::new();
+            for (j, item) in std::mem::take(items).into_iter().enumerate() {
+                if dup[j] {
+                    out.push((hashes[j].1 as usize, item));
+                } else {
+                    kept.push(item);
+                }
             }
+            *items = kept;
+            out
         }
-        self.snap.activities = kept;
+        let removed: Vec<(usize, String)> = match list {
+            "deals" => {
+                let h = std::mem::take(&mut self.deal_ids);
+                take(&mut self.snap.deals, &h, |d| &d.id)
+                    .into_iter()
+                    .map(|(i, d)| (i, d.id))
+                    .collect()
+            }
+            "activities" => {
+                let h = std::mem::take(&mut self.act_ids);
+                take(&mut self.snap.activities, &h, |a| &a.id)
+                    .into_iter()
+                    .map(|(i, a)| (i, a.id))
+                    .collect()
+            }
+            "leads" => {
+                let h = std::mem::take(&mut self.lead_ids);
+                take(&mut self.snap.leads, &h, |l| &l.id)
+                    .into_iter()
+                    .map(|(i, l)| (i, l.id))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        for (i, id) in removed {
+            let e = ("id", format!("duplicate id {id:?}"));
+            self.fail(list, i, Some(id), e);
+        }
     }
 
     pub(super) fn lead(&mut self, i: usize, l: RawLead) {
@@ -337,13 +319,8 @@ impl Builder {
                 }
             }
         }
-        let leads = &self.snap.leads;
-        let ids = &mut self.lead_ids;
         let built = (|| {
             let id = at("id", read::required_text(&l.id))?;
-            if !ids.insert(&id, leads.len(), |j| leads[j].id.as_str()) {
-                return Err(("id", format!("duplicate id {id:?}")));
-            }
             if let Some(err) = event_error {
                 return Err(err);
             }
@@ -358,7 +335,10 @@ impl Builder {
             })
         })();
         match built {
-            Ok(lead) => self.snap.leads.push(lead),
+            Ok(lead) => {
+                self.lead_ids.push((id_hash(&lead.id), i as u32));
+                self.snap.leads.push(lead);
+            }
             Err(e) => self.fail("leads", i, id_of(&l.id), e),
         }
     }

@@ -125,7 +125,9 @@ mod tests {
         match load(v).unwrap_err() {
             LoadError::Records(errs) => {
                 let fields: Vec<_> = errs.iter().map(|e| (e.index, e.field)).collect();
-                assert_eq!(fields, vec![(1, "id"), (2, "amount"), (3, "id")]);
+                // d2 repeats d1's id but is broken anyway: its own field is named
+                // (ids are compared among the records that are kept).
+                assert_eq!(fields, vec![(1, "owner"), (2, "amount"), (3, "id")]);
             }
             e => panic!("{e}"),
         }

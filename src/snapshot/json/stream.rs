@@ -3,7 +3,7 @@
 //! millions of records is ever held, and the two halves of the work run on
 //! two cores.
 
-use super::build::{Builder, Ids};
+use super::build::Builder;
 use super::raw::*;
 use super::{LoadError, LoadOptions};
 use crate::snapshot::Snapshot;
@@ -76,10 +76,10 @@ impl Builder {
                 .into_iter()
                 .enumerate()
                 .for_each(|(i, r)| self.lead(first + i, r)),
-            // Each list appears once: its id index is no longer needed.
-            Msg::End(List::Deals) => self.deal_ids = Ids::new(),
-            Msg::End(List::Activities) => self.check_activity_ids(),
-            Msg::End(List::Leads) => self.lead_ids = Ids::new(),
+            // A list is complete: now its ids can be checked for repeats.
+            Msg::End(List::Deals) => self.check_ids("deals"),
+            Msg::End(List::Activities) => self.check_ids("activities"),
+            Msg::End(List::Leads) => self.check_ids("leads"),
             Msg::End(_) => {}
         }
     }
