@@ -1,7 +1,10 @@
 //! The whole pipeline of one run: pull → snapshot → figures → report files
 //! → (state, delivery). The CLI and the scheduler both call `run`; every
-//! run is written to the run log (see `runlog`).
+//! run is written to the run log (see `runlog`), and every run that may
+//! send holds the claims on its (report, period key)s while it works (see
+//! `claim`).
 
+pub mod claim;
 mod runlog;
 
 use crate::config::{ConfigOrigin, ReportSettings, Settings};
@@ -147,6 +150,24 @@ async fn run_logged(
         .iter()
         .map(|r| plan(r, s, opts, now))
         .collect::<Result<Vec<_>>>()?;
+    // Claimed before anything is recorded or pulled. A manual run waits
+    // for another process running one of its periods; a scheduled one
+    // has claimed its key already (`schedule::attempt`) and never waits.
+    // A dry run sends nothing and claims nothing.
+    let held = if opts.dry_run {
+        None
+    } else {
+        let keys: Vec<(String, String)> = reports
+            .iter()
+            .zip(&plans)
+            .map(|(r, (p, as_of))| (r.name.clone(), p.key(*as_of)))
+            .collect();
+        let wait = match opts.trigger {
+            Trigger::Manual => claim::MANUAL_WAIT,
+            _ => std::time::Duration::ZERO,
+        };
+        Some(claim::Held::take(&s.state_dir, &keys, wait).await?)
+    };
     log.started(&reports, &plans)?;
 
     let today = now.with_timezone(&s.tz).date_naive();
@@ -163,7 +184,7 @@ async fn run_logged(
 
     let mut out = Vec::new();
     for (r, (period, as_of)) in reports.into_iter().zip(plans) {
-        let res = run_one(s, r, &pulled, period, as_of, opts)
+        let res = run_one(s, r, &pulled, period, as_of, opts, held.as_ref())
             .await
             .with_context(|| format!("report {:?}", r.name));
         log.report_done(&r.name, &res);
@@ -179,6 +200,7 @@ async fn run_one(
     period: Period,
     as_of: NaiveDate,
     opts: &RunOptions,
+    held: Option<&claim::Held>,
 ) -> Result<ReportOutcome> {
     let mut msettings = s.metrics.clone();
     msettings.tz = r.tz;
@@ -224,6 +246,9 @@ async fn run_one(
         if let Some(st) = store.as_mut() {
             st.save_forecasts(&r.name, &figures.forecasts.target, as_of, &values)?;
         }
+    }
+    if let (Some(h), Some(st)) = (held, store.as_mut()) {
+        h.confirm(st, &r.name, &period.key(as_of))?;
     }
     let delivery =
         output::deliver(s, r, &rendered, &figures, &out_dir, opts, store.as_mut()).await?;

@@ -528,6 +528,19 @@ fn a_down_server_exits_1_and_records_nothing() {
     );
     assert!(fx.delivered("2026-06").is_empty());
     assert!(fx.path("reports/vectors/2026-06/report.html").exists());
+    // Nobody got it: the run log says "failed" (not "partial") and why.
+    let runs = Store::open(&fx.path("state"))
+        .unwrap()
+        .history(None, 10)
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].outcome, "failed");
+    let error = runs[0].error.as_deref().unwrap_or_default();
+    assert!(
+        error.starts_with("no recipient got the report: ceo@example.com: could not send")
+            && error.contains("vp@example.com: not attempted"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -1,15 +1,17 @@
-//! `salesops serve` as a real process (issue 4): schedules that fire every
-//! second, one or two servers on one state dir, SIGTERM, kill -9 and
-//! restart, retries, catch-up. Runs are counted in the state store's run
-//! log (what `salesops history` shows). Every child is killed when a test
-//! fails, and every wait has a deadline.
-//!
-//! DELIVERY (issue 3, built in parallel): these tests count successful
-//! runs and claims now. `emails_delivered` below is the one place to count
-//! delivered messages once `app::run` sends; see its comment.
+//! `salesops serve` as a real process (issue 4), delivering to a real SMTP
+//! server on loopback inside this test process (issue 3): schedules that
+//! fire every second, one or two servers on one state dir, SIGTERM, kill -9
+//! and restart (mid-pull and mid-delivery), a manual `salesops run` beside
+//! a serving process, partial delivery and its retry, catch-up. Runs are
+//! read from the state store's run log (what `salesops history` shows);
+//! emails from what the SMTP server accepted, matched to the delivery log
+//! by Message-ID. Every child is killed when a test fails, and every wait
+//! has a deadline.
 
 mod common;
 
+use common::smtp::TestSmtp;
+use mail_parser::MessageParser;
 use salesops::state::{RunRecord, Store, FILE_NAME};
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -22,33 +24,46 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_salesops");
 const DEADLINE: Duration = Duration::from_secs(40);
 
-/// A running `salesops serve`; killed (SIGKILL) when dropped.
-struct Serve {
+/// A running salesops process (`serve`, or a `run` beside it); killed
+/// (SIGKILL) when dropped. Its stderr (the log) and stdout go to files.
+struct Proc {
     child: Option<Child>,
     log: PathBuf,
+    out: PathBuf,
 }
 
-impl Serve {
-    fn start(dir: &Path, name: &str) -> Serve {
+impl Proc {
+    fn spawn(dir: &Path, name: &str, args: &[&str]) -> Proc {
         let log = dir.join(format!("{name}.log"));
+        let out = dir.join(format!("{name}.out"));
         let child = Command::new(BIN)
             .current_dir(dir)
-            .args(["serve", "--config", "salesops.toml", "--log-format", "json"])
+            .args(args)
+            .args(["--config", "salesops.toml", "--log-format", "json"])
             .env("SALESOPS_LOG", "warn,salesops=info")
             .env_remove("SALESOPS_CONFIG")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
-            .expect("start salesops serve");
-        Serve {
+            .expect("start salesops");
+        Proc {
             child: Some(child),
             log,
+            out,
         }
+    }
+
+    fn serve(dir: &Path, name: &str) -> Proc {
+        Proc::spawn(dir, name, &["serve"])
     }
 
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
     }
 
     /// How many log events have this message.
@@ -85,7 +100,7 @@ impl Serve {
             }
             assert!(
                 start.elapsed() < DEADLINE,
-                "serve did not exit; its log:\n{}",
+                "salesops did not exit; its log:\n{}",
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
@@ -100,7 +115,7 @@ impl Serve {
     }
 }
 
-impl Drop for Serve {
+impl Drop for Proc {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
@@ -110,27 +125,34 @@ impl Drop for Serve {
 }
 
 /// Polls `f` until it holds; fails with `what` and the logs otherwise.
-fn wait_until(what: &str, servers: &[&Serve], mut f: impl FnMut() -> bool) {
+fn wait_until(what: &str, procs: &[&Proc], mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while !f() {
         if start.elapsed() > DEADLINE {
-            let logs: Vec<String> = servers.iter().map(|s| s.log()).collect();
+            let logs: Vec<String> = procs.iter().map(|s| s.log()).collect();
             panic!(
                 "timed out waiting for: {what}\nlogs:\n{}",
                 logs.join("\n---\n")
             );
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+fn store(dir: &Path) -> Option<Store> {
+    let state = dir.join("state");
+    state
+        .join(FILE_NAME)
+        .exists()
+        .then(|| Store::open(&state).unwrap())
 }
 
 /// The run log, oldest first (empty before the store exists).
 fn runs(dir: &Path) -> Vec<RunRecord> {
-    let state = dir.join("state");
-    if !state.join(FILE_NAME).exists() {
+    let Some(mut st) = store(dir) else {
         return Vec::new();
-    }
-    let mut v = Store::open(&state).unwrap().history(None, 10_000).unwrap();
+    };
+    let mut v = st.history(None, 10_000).unwrap();
     v.reverse();
     v
 }
@@ -159,28 +181,99 @@ fn assert_once_per_period(dir: &Path) {
     assert!(!seen.is_empty(), "no ok run at all: {all:#?}");
 }
 
-/// DELIVERY (issue 3): messages delivered so far. Today `app::run` sends
-/// nothing, so this counts the .eml files the `file` delivery kind writes
-/// under the test dir (0 until delivery lands). When it lands, tighten the
-/// `<=` checks that call this to `==` (one message per recipient per
-/// period), or point it at a loopback SMTP server's mailbox.
-fn emails_delivered(dir: &Path) -> usize {
-    fn walk(p: &Path, n: &mut usize) {
-        for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, n);
-            } else if p.extension().is_some_and(|x| x == "eml") {
-                *n += 1;
-            }
-        }
-    }
-    let mut n = 0;
-    walk(dir, &mut n);
-    n
+/// (trigger, outcome) of each run, oldest first.
+fn outcomes(all: &[RunRecord]) -> Vec<(&str, &str)> {
+    all.iter()
+        .map(|r| (r.trigger.as_str(), r.outcome.as_str()))
+        .collect()
 }
 
-fn write_config(dir: &Path, text: &str) {
+/// Who a run sent to, and whom it found already served.
+fn assert_recipients(run: &RunRecord, sent: &[&str], already: &[&str]) {
+    let rec: serde_json::Value =
+        serde_json::from_str(run.recipients.as_deref().expect("recipients")).unwrap();
+    assert_eq!(rec["sent"], serde_json::json!(sent), "{run:?}");
+    assert_eq!(rec["already"], serde_json::json!(already), "{run:?}");
+}
+
+/// (report, period key, recipient).
+type Email = (String, String, String);
+
+/// Every message the SMTP server accepted, named by the delivery-log entry
+/// with its Message-ID and envelope recipient; sorted. A message the log
+/// does not know (say, the loser of a double send, whose record the
+/// winner overwrote) fails the test.
+fn emails(dir: &Path, smtp: &TestSmtp) -> Vec<Email> {
+    let log = store(dir)
+        .map(|mut st| st.deliveries(None).unwrap())
+        .unwrap_or_default();
+    let mut out: Vec<Email> = smtp
+        .received()
+        .iter()
+        .map(|m| {
+            assert_eq!(m.to.len(), 1, "one envelope recipient per message");
+            let parsed = MessageParser::default().parse(&m.data).unwrap();
+            let id = parsed.message_id().expect("a Message-ID");
+            let d = log
+                .iter()
+                .find(|d| d.message_id.trim_matches(['<', '>']) == id && d.recipient == m.to[0])
+                .unwrap_or_else(|| {
+                    panic!("{id} to {} is not in the delivery log: {log:#?}", m.to[0])
+                });
+            (d.report.clone(), d.period.clone(), d.recipient.clone())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// One email per recipient for each (report, period key) with an ok run,
+/// and nothing else: exactly once, as the SMTP server must see it.
+fn once_each(dir: &Path, recipients: &[(&str, &[&str])]) -> Vec<Email> {
+    let mut keys: Vec<(String, String)> = ok_runs(dir)
+        .into_iter()
+        .map(|r| (r.report, r.period))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let mut out: Vec<Email> = keys
+        .into_iter()
+        .flat_map(|(report, key)| {
+            let to = recipients
+                .iter()
+                .find(|(r, _)| *r == report)
+                .unwrap_or_else(|| panic!("no recipients given for {report}"))
+                .1;
+            to.iter()
+                .map(move |a| (report.clone(), key.clone(), a.to_string()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// salesops.toml: `top` (top-level keys), delivery to `smtp`, a file
+/// source at `source` (default: the built-in demo data), then `reports`.
+fn write_config(dir: &Path, top: &str, smtp: &TestSmtp, source: Option<&str>, reports: &str) {
+    let source = source
+        .map(|p| format!("[source]\nkind = \"file\"\npath = \"{p}\"\n"))
+        .unwrap_or_default();
+    let text = format!(
+        r#"{top}
+[delivery]
+kind = "smtp"
+host = "127.0.0.1"
+port = {port}
+security = "none"
+from = "Sales Ops <ops@reports.example.com>"
+timeout_seconds = 30
+max_attempts = 1
+
+{source}
+{reports}
+"#,
+        port = smtp.port()
+    );
     std::fs::write(dir.join("salesops.toml"), text).unwrap();
 }
 
@@ -242,30 +335,36 @@ impl SlowSource {
     }
 }
 
-fn slow_config(url: &str, extra: &str) -> String {
-    format!(
-        r#"{extra}
-[source]
-kind = "file"
-path = "{url}"
-
+/// "monthly" (the finished previous month) every second.
+const MONTHLY_EVERY_SECOND: &str = r#"
 [[reports]]
 name = "monthly"
 period = "previous_month"
 schedule = "* * * * * *"
 to = ["ceo@example.com"]
-"#
-    )
-}
+"#;
+
+/// The same to two recipients, so a run can stop between them.
+const MONTHLY_TO_TWO: &str = r#"
+[[reports]]
+name = "monthly"
+period = "previous_month"
+schedule = "* * * * * *"
+to = ["ceo@example.com", "vp@example.com"]
+"#;
+const TWO: &[&str] = &["ceo@example.com", "vp@example.com"];
 
 #[test]
-fn serve_runs_on_schedule_and_exits_cleanly_on_sigterm() {
+fn serve_emails_the_report_on_schedule_and_exits_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let smtp = TestSmtp::start();
     write_config(
         d,
+        "catch_up = false",
+        &smtp,
+        None,
         r#"
-catch_up = false
 [[reports]]
 name = "pulse"
 period = "current_month"
@@ -273,9 +372,9 @@ schedule = "* * * * * *"
 to = ["ops@example.com"]
 "#,
     );
-    let mut s = Serve::start(d, "serve");
-    wait_until("a scheduled ok run", &[&s], || {
-        ok_runs(d).iter().any(|r| r.trigger == "schedule")
+    let mut s = Proc::serve(d, "serve");
+    wait_until("the first email arrived", &[&s], || {
+        !smtp.received().is_empty()
     });
     // Later fires of the same period find it done.
     wait_until("two fires that find the period done", &[&s], || {
@@ -285,9 +384,10 @@ to = ["ops@example.com"]
     assert_eq!(status.code(), Some(0), "log:\n{}", s.log());
     assert_eq!(s.events("shut down cleanly"), 1);
 
-    let ok = ok_runs(d);
     assert_once_per_period(d);
+    let ok = ok_runs(d);
     let run = &ok[0];
+    assert_eq!(run.trigger, "schedule");
     let (label, as_of) = run.period.split_once('@').expect("a running period");
     assert_eq!(run.fired_at.as_deref().map(|f| &f[..10]), Some(as_of));
     assert!(run.fired_at.as_deref() <= Some(run.started_at.as_str()));
@@ -297,7 +397,12 @@ to = ["ops@example.com"]
         .join(label)
         .join("report.json")
         .is_file());
-    assert!(emails_delivered(d) <= ok.len());
+    assert_eq!(
+        emails(d, &smtp),
+        once_each(d, &[("pulse", &["ops@example.com"])])
+    );
+    // (Two keys only if the test ran across midnight.)
+    assert_eq!(smtp.received().len(), ok.len());
 
     let out = Command::new(BIN)
         .current_dir(d)
@@ -310,20 +415,25 @@ to = ["ops@example.com"]
     for want in ["pulse", run.period.as_str(), "schedule", " ok "] {
         assert!(line.contains(want), "{want:?} not in {line:?}:\n{text}");
     }
+    assert!(text.contains("recipients: sent: ops@example.com"), "{text}");
 }
 
 #[test]
-fn two_servers_on_one_state_dir_run_each_period_once() {
+fn two_servers_on_one_state_dir_email_each_period_once() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let smtp = TestSmtp::start();
     write_config(
         d,
+        "",
+        &smtp,
+        None,
         r#"
 [[reports]]
 name = "pulse"
 period = "current_month"
 schedule = "* * * * * *"
-to = ["ops@example.com"]
+to = ["ops@example.com", "cfo@example.com"]
 
 [[reports]]
 name = "monthly"
@@ -332,13 +442,13 @@ schedule = "* * * * * *"
 to = ["ceo@example.com"]
 "#,
     );
-    let mut a = Serve::start(d, "a");
-    let mut b = Serve::start(d, "b");
-    wait_until("both reports ran", &[&a, &b], || {
-        let ok = ok_runs(d);
-        ["pulse", "monthly"]
+    let mut a = Proc::serve(d, "a");
+    let mut b = Proc::serve(d, "b");
+    wait_until("both reports were emailed", &[&a, &b], || {
+        let got = smtp.received();
+        ["ops@example.com", "cfo@example.com", "ceo@example.com"]
             .iter()
-            .all(|n| ok.iter().any(|r| r.report == *n))
+            .all(|to| got.iter().any(|m| m.to == [*to]))
     });
     // Both servers fired several times for each report.
     wait_until("each server fired 3 times per report", &[&a, &b], || {
@@ -353,54 +463,217 @@ to = ["ceo@example.com"]
         all.iter().all(|r| r.outcome == "ok"),
         "only winners run: {all:#?}"
     );
-    assert_eq!(ok_runs(d).len(), all.len());
-    assert!(emails_delivered(d) <= all.len());
+    let want = once_each(
+        d,
+        &[
+            ("pulse", &["ops@example.com", "cfo@example.com"]),
+            ("monthly", &["ceo@example.com"]),
+        ],
+    );
+    assert_eq!(emails(d, &smtp), want);
+    let per_run = |r: &RunRecord| if r.report == "pulse" { 2 } else { 1 };
+    assert_eq!(
+        smtp.received().len(),
+        all.iter().map(per_run).sum::<usize>()
+    );
+}
+
+/// Starts serve again after one was killed mid-run: it takes the period
+/// over at once (catch-up), and later fires find it done. Returns the run
+/// log: the killed run, interrupted, then the restarted one, ok.
+fn restart_after_kill(d: &Path) -> Vec<RunRecord> {
+    let mut second = Proc::serve(d, "second");
+    wait_until(
+        "the restarted server finished the period",
+        &[&second],
+        || !ok_runs(d).is_empty(),
+    );
+    wait_until("a later fire finds it done", &[&second], || {
+        second.events("already ran successfully") >= 1
+    });
+    assert_eq!(second.terminate().code(), Some(0), "{}", second.log());
+
+    let all = runs(d);
+    assert_once_per_period(d);
+    assert_eq!(
+        outcomes(&all),
+        [("catch-up", "interrupted"), ("catch-up", "ok")],
+        "{all:#?}"
+    );
+    assert_eq!(all[0].period, all[1].period);
+    all
 }
 
 #[test]
-fn a_server_killed_mid_run_is_not_repeated_after_restart() {
+fn a_server_killed_mid_pull_is_not_repeated_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let smtp = TestSmtp::start();
     let src = SlowSource::start();
-    write_config(d, &slow_config(&src.url, ""));
+    write_config(d, "", &smtp, Some(&src.url), MONTHLY_EVERY_SECOND);
 
-    let mut first = Serve::start(d, "first");
-    wait_until("the first server is mid-run", &[&first], || {
+    let mut first = Proc::serve(d, "first");
+    wait_until("the first server is mid-pull", &[&first], || {
         src.requests() == 1 && runs(d).iter().any(|r| r.outcome == "running")
     });
     first.kill_9();
     let stuck = runs(d);
     assert_eq!(stuck.len(), 1);
     assert_eq!(stuck[0].outcome, "running");
+    assert!(smtp.received().is_empty());
 
     src.release();
-    let mut second = Serve::start(d, "second");
-    wait_until("the restarted server ran the period", &[&second], || {
-        !ok_runs(d).is_empty()
-    });
-    wait_until("later fires find it done", &[&second], || {
-        second.events("already ran successfully") >= 2
-    });
-    assert_eq!(second.terminate().code(), Some(0), "{}", second.log());
-
-    let all = runs(d);
-    assert_once_per_period(d);
-    assert_eq!(all.len(), 2, "{all:#?}");
-    assert_eq!(all[0].outcome, "interrupted");
-    assert_eq!(all[1].outcome, "ok");
-    assert_eq!(all[0].period, all[1].period);
+    let all = restart_after_kill(d);
     // One pull by the killed server, one by the restarted one, no more.
     assert_eq!(src.requests(), 2);
-    assert!(emails_delivered(d) <= 1);
+    let key = all[1].period.clone();
+    assert_eq!(
+        emails(d, &smtp),
+        [("monthly".to_string(), key, "ceo@example.com".to_string())]
+    );
 }
 
 #[test]
-fn sigterm_lets_the_run_in_flight_finish() {
+fn a_server_killed_mid_delivery_sends_the_rest_once_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let smtp = TestSmtp::start();
+    // The first recipient gets the report; the server then sits on the
+    // second one's RCPT TO while the first process is killed.
+    smtp.hold("vp@example.com");
+    write_config(d, "", &smtp, None, MONTHLY_TO_TWO);
+
+    let mut first = Proc::serve(d, "first");
+    wait_until("the first server is mid-delivery", &[&first], || {
+        smtp.held() == 1
+    });
+    first.kill_9();
+    let got = smtp.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, ["ceo@example.com"]);
+    let stuck = runs(d);
+    assert_eq!(stuck.len(), 1, "{stuck:#?}");
+    assert_eq!(stuck[0].outcome, "running");
+
+    smtp.release();
+    let all = restart_after_kill(d);
+    assert_recipients(&all[1], &["vp@example.com"], &["ceo@example.com"]);
+    assert_eq!(emails(d, &smtp), once_each(d, &[("monthly", TWO)]));
+    assert_eq!(smtp.received().len(), 2);
+}
+
+#[test]
+fn a_manual_run_beside_a_delivering_server_waits_and_sends_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let smtp = TestSmtp::start();
+    smtp.hold("vp@example.com");
+    write_config(d, "", &smtp, None, MONTHLY_TO_TWO);
+    let mut s = Proc::serve(d, "serve");
+    wait_until("serve is mid-delivery", &[&s], || smtp.held() == 1);
+    let attempts = smtp.attempts();
+
+    // The same period by hand, while serve holds it: it waits, before it
+    // pulls, records or sends anything.
+    let mut manual = Proc::spawn(d, "manual", &["run", "--report", "monthly"]);
+    wait_until("the manual run waits for serve", &[&s, &manual], || {
+        manual.events("another salesops process (") == 1
+    });
+    assert_eq!(smtp.attempts(), attempts, "the manual run sent nothing");
+    assert_eq!(runs(d).len(), 1, "the manual run recorded nothing");
+
+    // Serve finishes; the manual run then finds everyone served.
+    smtp.release();
+    assert_eq!(manual.wait_exit().code(), Some(0), "{}", manual.log());
+    assert!(
+        manual
+            .stdout()
+            .contains("already sent to ceo@example.com, vp@example.com"),
+        "{}",
+        manual.stdout()
+    );
+    assert_eq!(s.terminate().code(), Some(0), "{}", s.log());
+
+    let all = runs(d);
+    assert_eq!(
+        outcomes(&all),
+        [("catch-up", "ok"), ("manual", "ok")],
+        "{all:#?}"
+    );
+    assert_eq!(all[0].period, all[1].period);
+    assert_recipients(&all[1], &[], TWO);
+    assert_eq!(emails(d, &smtp), once_each(d, &[("monthly", TWO)]));
+    assert_eq!(smtp.received().len(), 2);
+}
+
+#[test]
+fn a_partial_delivery_is_retried_for_the_failed_recipient_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let smtp = TestSmtp::start();
+    smtp.refuse("vp@example.com");
+    // A monthly schedule: only catch-up runs it now.
+    write_config(
+        d,
+        "retry_for_minutes = 1",
+        &smtp,
+        None,
+        r#"
+[[reports]]
+name = "monthly"
+period = "previous_month"
+schedule = "0 7 1 * *"
+to = ["ceo@example.com", "vp@example.com"]
+"#,
+    );
+    let mut s = Proc::serve(d, "serve");
+    wait_until("a partly delivered run", &[&s], || {
+        runs(d).iter().any(|r| r.outcome == "partial")
+    });
+    let got = smtp.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, ["ceo@example.com"]);
+    smtp.accept_all();
+    wait_until("the retry delivered the rest", &[&s], || {
+        !ok_runs(d).is_empty()
+    });
+    assert_eq!(s.terminate().code(), Some(0), "{}", s.log());
+
+    let all = runs(d);
+    assert_eq!(
+        outcomes(&all),
+        [("catch-up", "partial"), ("retry", "ok")],
+        "{all:#?}"
+    );
+    assert_eq!(all[0].period, all[1].period);
+    assert_recipients(&all[0], &["ceo@example.com"], &[]);
+    assert_recipients(&all[1], &["vp@example.com"], &["ceo@example.com"]);
+
+    // A restart finds the period done: no run, no email.
+    let mut again = Proc::serve(d, "again");
+    wait_until("the restart looked at the period", &[&again], || {
+        again.events("catch-up: the latest scheduled period already ran ok") == 1
+    });
+    assert_eq!(again.terminate().code(), Some(0), "{}", again.log());
+    assert_eq!(runs(d).len(), 2);
+    assert_eq!(emails(d, &smtp), once_each(d, &[("monthly", TWO)]));
+    assert_eq!(smtp.received().len(), 2);
+}
+
+#[test]
+fn sigterm_lets_the_run_in_flight_finish_and_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let smtp = TestSmtp::start();
     let src = SlowSource::start();
-    write_config(d, &slow_config(&src.url, "shutdown_timeout_seconds = 60"));
-    let mut s = Serve::start(d, "serve");
+    write_config(
+        d,
+        "shutdown_timeout_seconds = 60",
+        &smtp,
+        Some(&src.url),
+        MONTHLY_EVERY_SECOND,
+    );
+    let mut s = Proc::serve(d, "serve");
     wait_until("a run in flight", &[&s], || src.requests() == 1);
     s.signal(libc::SIGTERM);
     wait_until("shutdown began", &[&s], || {
@@ -412,15 +685,30 @@ fn sigterm_lets_the_run_in_flight_finish() {
     let all = runs(d);
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].outcome, "ok", "{all:#?}");
+    assert_eq!(
+        emails(d, &smtp),
+        [(
+            "monthly".to_string(),
+            all[0].period.clone(),
+            "ceo@example.com".to_string()
+        )]
+    );
 }
 
 #[test]
 fn shutdown_gives_up_on_a_run_after_the_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let smtp = TestSmtp::start();
     let src = SlowSource::start();
-    write_config(d, &slow_config(&src.url, "shutdown_timeout_seconds = 1"));
-    let mut s = Serve::start(d, "serve");
+    write_config(
+        d,
+        "shutdown_timeout_seconds = 1",
+        &smtp,
+        Some(&src.url),
+        MONTHLY_EVERY_SECOND,
+    );
+    let mut s = Proc::serve(d, "serve");
     wait_until("a run in flight", &[&s], || src.requests() == 1);
     let status = s.terminate();
     assert_eq!(status.code(), Some(1), "{}", s.log());
@@ -429,22 +717,22 @@ fn shutdown_gives_up_on_a_run_after_the_timeout() {
         1
     );
     assert_eq!(runs(d)[0].outcome, "running");
+    assert_eq!(smtp.attempts(), 0);
 }
 
 #[test]
 fn catch_up_runs_a_missed_period_and_retries_until_it_works() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let smtp = TestSmtp::start();
     // A monthly schedule: its latest fire is in the past, so only
     // catch-up can run it. The source file is missing at first.
     write_config(
         d,
+        "retry_for_minutes = 1",
+        &smtp,
+        Some("crm.json"),
         r#"
-retry_for_minutes = 1
-[source]
-kind = "file"
-path = "crm.json"
-
 [[reports]]
 name = "monthly"
 period = "previous_month"
@@ -452,10 +740,11 @@ schedule = "0 7 1 * *"
 to = ["ceo@example.com"]
 "#,
     );
-    let mut s = Serve::start(d, "serve");
+    let mut s = Proc::serve(d, "serve");
     wait_until("the catch-up run failed", &[&s], || {
         runs(d).iter().any(|r| r.outcome == "failed")
     });
+    assert_eq!(smtp.attempts(), 0, "nothing is sent on missing data");
     std::fs::copy(
         common::fixtures().join("vectors/crm-final.json"),
         d.join("crm.json"),
@@ -465,17 +754,16 @@ to = ["ceo@example.com"]
     assert_eq!(s.terminate().code(), Some(0), "{}", s.log());
 
     let all = runs(d);
-    assert_eq!(all.len(), 2, "{all:#?}");
-    let (failed, ok) = (&all[0], &all[1]);
     assert_eq!(
-        (failed.trigger.as_str(), failed.outcome.as_str()),
-        ("catch-up", "failed")
+        outcomes(&all),
+        [("catch-up", "failed"), ("retry", "ok")],
+        "{all:#?}"
     );
+    let (failed, ok) = (&all[0], &all[1]);
     assert!(
         failed.error.as_deref().unwrap().contains("crm.json"),
         "{failed:?}"
     );
-    assert_eq!((ok.trigger.as_str(), ok.outcome.as_str()), ("retry", "ok"));
     assert_eq!(failed.period, ok.period);
     assert!(!ok.period.contains('@'), "a finished month: {}", ok.period);
     assert_eq!(
@@ -483,4 +771,9 @@ to = ["ceo@example.com"]
         "retries keep the fire instant"
     );
     assert_eq!(s.events("catch-up:"), 1);
+    assert_eq!(
+        emails(d, &smtp),
+        once_each(d, &[("monthly", &["ceo@example.com"])])
+    );
+    assert_eq!(smtp.received().len(), 1);
 }

@@ -4,7 +4,7 @@
 //! always tell whether a report went out. A dry run changes no state, so it
 //! is traced only. It never decides anything about the run itself.
 
-use super::{ReportOutcome, RunOptions, Trigger};
+use super::{DeliveryOutcome, ReportOutcome, RunOptions, Trigger};
 use crate::config::{ReportSettings, Settings};
 use crate::period::Period;
 use crate::state::{holder, RunEnd, Store};
@@ -32,12 +32,25 @@ struct Entry {
     ended: bool,
 }
 
-/// The run log's words for how a report's run ended.
-pub(super) fn outcome_of(o: &ReportOutcome) -> &'static str {
-    if o.delivery.failed.is_empty() {
-        "ok"
+/// The run log's words for how a report's run that got as far as
+/// delivering ended: "ok" when no recipient failed, "partial" when some
+/// failed but others have the report, "failed" (with the reasons) when
+/// nobody has it.
+fn outcome_of(d: &DeliveryOutcome) -> (&'static str, Option<String>) {
+    if d.failed.is_empty() {
+        ("ok", None)
+    } else if d.sent.is_empty() && d.already.is_empty() {
+        let why: Vec<String> = d
+            .failed
+            .iter()
+            .map(|(to, why)| format!("{to}: {why}"))
+            .collect();
+        (
+            "failed",
+            Some(format!("no recipient got the report: {}", why.join("; "))),
+        )
     } else {
-        "partial"
+        ("partial", None)
     }
 }
 
@@ -119,7 +132,8 @@ impl RunLog {
                 })
                 .to_string();
                 let counts = (d.sent.len(), d.already.len(), d.failed.len());
-                self.end(i, outcome_of(o), Some(&recipients), None, counts);
+                let (outcome, error) = outcome_of(d);
+                self.end(i, outcome, Some(&recipients), error.as_deref(), counts);
             }
             Err(e) => self.end(i, "failed", None, Some(&format!("{e:#}")), (0, 0, 0)),
         }
@@ -199,5 +213,45 @@ impl RunLog {
                 "run failed"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(sent: &[&str], already: &[&str], failed: &[&str]) -> DeliveryOutcome {
+        let v = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        DeliveryOutcome {
+            sent: v(sent),
+            already: v(already),
+            failed: failed
+                .iter()
+                .map(|s| (s.to_string(), "550 no such user".to_string()))
+                .collect(),
+            ..DeliveryOutcome::default()
+        }
+    }
+
+    #[test]
+    fn partial_only_when_someone_has_the_report() {
+        assert_eq!(outcome_of(&delivery(&["a@x.com"], &[], &[])), ("ok", None));
+        assert_eq!(outcome_of(&delivery(&[], &[], &[])), ("ok", None));
+        assert_eq!(
+            outcome_of(&delivery(&["a@x.com"], &[], &["b@x.com"])).0,
+            "partial"
+        );
+        assert_eq!(
+            outcome_of(&delivery(&[], &["a@x.com"], &["b@x.com"])).0,
+            "partial"
+        );
+        let (outcome, error) = outcome_of(&delivery(&[], &[], &["a@x.com", "b@x.com"]));
+        assert_eq!(outcome, "failed");
+        assert_eq!(
+            error.as_deref(),
+            Some(
+                "no recipient got the report: a@x.com: 550 no such user; b@x.com: 550 no such user"
+            )
+        );
     }
 }

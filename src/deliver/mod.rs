@@ -46,13 +46,11 @@ pub struct DeliveryOutcome {
     pub via: Option<String>,
 }
 
-/// The delivery-log key of a report run (see the module docs).
+/// The delivery-log key of a report run (see the module docs): the same
+/// `Period::key` the run log and the claims count by, so that "done",
+/// "claimed" and "delivered" always speak of one period.
 pub fn period_key(p: &Period, as_of: NaiveDate) -> String {
-    if as_of >= p.end {
-        p.label()
-    } else {
-        format!("{}@{as_of}", p.label())
-    }
+    p.key(as_of)
 }
 
 /// The configured way out: an SMTP server or the .eml outbox.

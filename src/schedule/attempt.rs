@@ -1,11 +1,13 @@
 //! One fire of one report, the way `serve` runs it: no overlap (a fire
 //! while the report's previous run is still going is skipped and logged),
 //! a claim on (report, period key) in the state store before anything is
-//! pulled or sent (kept alive by a heartbeat while the run goes on), and
-//! retries with backoff inside `retry_for_minutes`. The period and as_of
-//! come from the fire instant, never from when the work starts.
+//! pulled or sent (a key with an "ok" run is done: nothing to do; `app::run`
+//! then holds the claim, with its heartbeat, while it works), and retries
+//! with backoff inside `retry_for_minutes`. The period and as_of come from
+//! the fire instant, never from when the work starts.
 
 use super::plan;
+use crate::app::claim::CLAIM_TTL;
 use crate::app::{self, RunOptions, Trigger};
 use crate::config::{ConfigOrigin, ReportSettings, Settings};
 use crate::state::{holder, Claim, Store};
@@ -17,10 +19,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// How long a claim lives without a heartbeat; a holder that stalls longer
-/// (or dies on another host) loses it.
-pub const CLAIM_TTL: Duration = Duration::from_secs(120);
 
 /// How often a fire whose period another process holds checks again.
 const BUSY_RECHECK: Duration = Duration::from_secs(5);
@@ -164,7 +162,8 @@ async fn with_retries(ctx: &Ctx, i: usize, at: DateTime<Utc>, mut trigger: Trigg
 }
 
 /// Claims the period key, runs, releases. Err: the run failed (or some
-/// recipient did) and is worth retrying.
+/// recipient did) and is worth retrying; the next attempt sends only to
+/// the recipients the delivery log does not have yet.
 async fn once(ctx: &Ctx, i: usize, f: &plan::Fire, trigger: Trigger) -> Result<Attempt> {
     let s = &ctx.settings;
     let r = &ctx.reports[i].report;
@@ -189,26 +188,10 @@ async fn once(ctx: &Ctx, i: usize, f: &plan::Fire, trigger: Trigger) -> Result<A
         fired_at: Some(f.at),
         ..RunOptions::default()
     };
-    let run = app::run(s, &ctx.origin, &opts, f.at);
-    tokio::pin!(run);
-    let mut heartbeat = tokio::time::interval(CLAIM_TTL / 4);
-    heartbeat.tick().await;
-    let res = loop {
-        tokio::select! {
-            res = &mut run => break res,
-            _ = heartbeat.tick() => match store.renew(&r.name, &f.key, me, Utc::now(), ttl) {
-                Ok(true) => {}
-                Ok(false) => tracing::error!(
-                    report = %r.name,
-                    period = %f.key,
-                    error_code = "claim_lost",
-                    "this run lost its claim (stalled longer than {} s?); another process may run the period too",
-                    CLAIM_TTL.as_secs()
-                ),
-                Err(e) => tracing::warn!(report = %r.name, "cannot renew the claim: {e:#}"),
-            },
-        }
-    };
+    // app::run takes this claim again (same holder: a renewal), keeps it
+    // alive and releases it; releasing here too covers a run that failed
+    // before it got that far.
+    let res = app::run(s, &ctx.origin, &opts, f.at).await;
     if let Err(e) = store.release(&r.name, &f.key, me) {
         tracing::warn!(report = %r.name, "cannot release the claim (it expires by itself): {e:#}");
     }

@@ -8,4 +8,4 @@ pub mod cron;
 pub mod plan;
 pub mod serve;
 
-pub use attempt::CLAIM_TTL;
+pub use crate::app::claim::CLAIM_TTL;

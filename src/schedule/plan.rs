@@ -78,9 +78,9 @@ pub enum CatchUp {
     Run(String),
 }
 
-/// Decides catch-up from the latest due fire and the last recorded outcome
-/// of its period key (None: never run).
-pub fn catch_up(enabled: bool, latest: Option<&Fire>, last_outcome: Option<&str>) -> CatchUp {
+/// Decides catch-up from the latest due fire and how its period key stands
+/// in the run log (`Store::period_outcome`; None: never run).
+pub fn catch_up(enabled: bool, latest: Option<&Fire>, outcome: Option<&str>) -> CatchUp {
     if !enabled {
         return CatchUp::Off;
     }
@@ -88,7 +88,7 @@ pub fn catch_up(enabled: bool, latest: Option<&Fire>, last_outcome: Option<&str>
         return CatchUp::NothingDue;
     };
     let when = f.local.format("%Y-%m-%d %H:%M:%S %Z");
-    match last_outcome {
+    match outcome {
         Some("ok") => CatchUp::Done,
         None => CatchUp::Run(format!(
             "the fire of {when} (period {}) has no run in the state store",

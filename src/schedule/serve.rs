@@ -105,7 +105,7 @@ fn catch_up(ctx: &Arc<Ctx>, i: usize, now: DateTime<Utc>) {
     let last = match &latest {
         Some(f) if ctx.settings.catch_up => {
             match Store::open(&ctx.settings.state_dir)
-                .and_then(|mut st| st.last_outcome(&r.name, &f.key))
+                .and_then(|mut st| st.period_outcome(&r.name, &f.key))
             {
                 Ok(o) => o,
                 Err(e) => {
@@ -122,7 +122,11 @@ fn catch_up(ctx: &Arc<Ctx>, i: usize, now: DateTime<Utc>) {
             let f = latest.expect("Run implies a fire");
             attempt::fire(ctx, i, f.at, Trigger::CatchUp);
         }
-        plan::CatchUp::Done => tracing::debug!(report = %r.name, "catch-up: latest period done"),
+        plan::CatchUp::Done => tracing::info!(
+            report = %r.name,
+            period = latest.as_ref().map(|f| f.key.as_str()),
+            "catch-up: the latest scheduled period already ran ok; nothing to run"
+        ),
         plan::CatchUp::NothingDue | plan::CatchUp::Off => {}
     }
 }

@@ -25,6 +25,7 @@ impl Store {
     /// Claims (report, key) for `holder` until `now + ttl`, in one
     /// transaction: done keys are refused, the holder's own claim is
     /// renewed, an expired claim or one whose holder `is_dead` is replaced.
+    /// What a scheduled run does before it pulls.
     pub fn claim(
         &mut self,
         report: &str,
@@ -34,16 +35,39 @@ impl Store {
         ttl: Duration,
         is_dead: impl Fn(&str) -> bool,
     ) -> Result<Claim> {
+        self.claim_key(report, key, holder, now, ttl, is_dead, true)
+    }
+
+    /// `claim`, but a done key is claimed too (never `Claim::Done`): what
+    /// a manual run does, which may run a done period again on purpose
+    /// (new files, `--force`) but must not run beside another process.
+    pub fn claim_even_if_done(
+        &mut self,
+        report: &str,
+        key: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+        is_dead: impl Fn(&str) -> bool,
+    ) -> Result<Claim> {
+        self.claim_key(report, key, holder, now, ttl, is_dead, false)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn claim_key(
+        &mut self,
+        report: &str,
+        key: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+        is_dead: impl Fn(&str) -> bool,
+        refuse_done: bool,
+    ) -> Result<Claim> {
         let tx = self
             .conn()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let done: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM runs WHERE report = ?1 AND period = ?2 AND outcome = 'ok')",
-                [report, key],
-                |r| r.get(0),
-            )?;
-        if done {
+        if refuse_done && runs::is_done(&tx, report, key)? {
             return Ok(Claim::Done);
         }
         let current: Option<(String, String)> = tx
@@ -219,7 +243,57 @@ mod tests {
             s.claim("m", "k", "C", t(5), TTL, alive).unwrap(),
             Claim::Done
         );
-        assert_eq!(s.last_outcome("m", "k").unwrap().as_deref(), Some("ok"));
-        assert_eq!(s.last_outcome("m", "nope").unwrap(), None);
+        assert_eq!(s.period_outcome("m", "k").unwrap().as_deref(), Some("ok"));
+        assert_eq!(s.period_outcome("m", "nope").unwrap(), None);
+
+        // A later manual run of the done key that fails leaves it done.
+        let id = s.run_started("m", "k", "manual", None, "D", t(6)).unwrap();
+        s.run_finished(id, &end("failed")).unwrap();
+        assert_eq!(s.period_outcome("m", "k").unwrap().as_deref(), Some("ok"));
+        assert_eq!(
+            s.claim("m", "k", "C", t(7), TTL, alive).unwrap(),
+            Claim::Done
+        );
+    }
+
+    #[test]
+    fn a_manual_claim_takes_done_keys_but_never_a_held_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        let id = s
+            .run_started("m", "k", "schedule", Some(t(0)), "A", t(0))
+            .unwrap();
+        s.run_finished(
+            id,
+            &RunEnd {
+                finished_at: t(1),
+                outcome: "ok",
+                rows_pulled: Some(1),
+                recipients: None,
+                error: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            s.claim_even_if_done("m", "k", "M", t(2), TTL, alive)
+                .unwrap(),
+            Claim::Acquired { replaced: None }
+        );
+        // While the manual run holds it, serve is told it is done (it is)
+        // and another manual run is told who holds it.
+        assert_eq!(
+            s.claim("m", "k", "A", t(3), TTL, alive).unwrap(),
+            Claim::Done
+        );
+        assert!(matches!(
+            s.claim_even_if_done("m", "k", "N", t(3), TTL, alive).unwrap(),
+            Claim::Busy { holder, .. } if holder == "M"
+        ));
+        // A scheduled holder's key not done yet is not taken from it.
+        s.claim("m", "open", "A", t(4), TTL, alive).unwrap();
+        assert!(matches!(
+            s.claim_even_if_done("m", "open", "M", t(5), TTL, alive).unwrap(),
+            Claim::Busy { holder, .. } if holder == "A"
+        ));
     }
 }

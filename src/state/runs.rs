@@ -118,16 +118,38 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The outcome of the latest run of (report, period key), if any.
-    pub fn last_outcome(&mut self, report: &str, period: &str) -> Result<Option<String>> {
+    /// How (report, period key) stands: "ok" when any run of it ended ok
+    /// (the key is done, as claims judge it, even if a later manual run
+    /// failed), else the latest run's outcome; None when it never ran.
+    pub fn period_outcome(&mut self, report: &str, period: &str) -> Result<Option<String>> {
         Ok(self
             .conn()
             .query_row(
-                "SELECT outcome FROM runs WHERE report = ?1 AND period = ?2 ORDER BY id DESC LIMIT 1",
+                "SELECT outcome FROM runs WHERE report = ?1 AND period = ?2
+                 ORDER BY outcome = 'ok' DESC, id DESC LIMIT 1",
                 [report, period],
                 |r| r.get(0),
             )
             .optional()?)
+    }
+
+    /// The delivery log in the order it was written (a `--force` resend
+    /// keeps its place); only `report`'s when given.
+    pub fn deliveries(&mut self, report: Option<&str>) -> Result<Vec<Delivery>> {
+        let mut st = self.conn().prepare(
+            "SELECT report, period, recipient, message_id, sent_at FROM deliveries
+             WHERE (?1 IS NULL OR report = ?1) ORDER BY rowid",
+        )?;
+        let rows = st.query_map([report], |r| {
+            Ok(Delivery {
+                report: r.get(0)?,
+                period: r.get(1)?,
+                recipient: r.get(2)?,
+                message_id: r.get(3)?,
+                sent_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Holders of rows still marked "running".
@@ -154,6 +176,19 @@ pub struct RunEnd<'a> {
     /// JSON: {"sent": [..], "already": [..], "failed": [[addr, reason], ..]}
     pub recipients: Option<&'a str>,
     pub error: Option<&'a str>,
+}
+
+/// True when a run of (report, period key) ended "ok".
+pub(super) fn is_done(
+    conn: &rusqlite::Connection,
+    report: &str,
+    period: &str,
+) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM runs WHERE report = ?1 AND period = ?2 AND outcome = 'ok')",
+        [report, period],
+        |r| r.get(0),
+    )
 }
 
 /// Shared by `mark_interrupted` and a claim taken over from a dead holder

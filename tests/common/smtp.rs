@@ -1,6 +1,8 @@
 //! A real SMTP server on loopback, inside the test process (mailin-embedded
 //! on a thread). It records every message it accepts and can be told to
-//! defer the first N transactions (451) or to refuse a recipient (550).
+//! defer the first N transactions (451), to refuse a recipient (550), or
+//! to hold a recipient's RCPT TO unanswered until released (so a client
+//! stays mid-delivery for as long as a test needs).
 
 use mailin_embedded::response::OK;
 use mailin_embedded::{Handler, Response, Server, SslConfig};
@@ -25,6 +27,10 @@ struct Shared {
     defer: usize,
     /// Recipients refused with 550.
     refuse: HashSet<String>,
+    /// Recipients whose RCPT TO waits for `release`.
+    hold: HashSet<String>,
+    /// RCPT TO commands waiting now.
+    held: usize,
 }
 
 #[derive(Clone)]
@@ -50,6 +56,13 @@ impl Handler for Recorder {
     }
 
     fn rcpt(&mut self, to: &str) -> Response {
+        if self.shared.lock().unwrap().hold.contains(to) {
+            self.shared.lock().unwrap().held += 1;
+            while self.shared.lock().unwrap().hold.contains(to) {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            self.shared.lock().unwrap().held -= 1;
+        }
         if self.shared.lock().unwrap().refuse.contains(to) {
             return Response::custom(550, "5.1.1 No such user here".into());
         }
@@ -117,6 +130,21 @@ impl TestSmtp {
 
     pub fn accept_all(&self) {
         self.shared.lock().unwrap().refuse.clear();
+    }
+
+    /// Leave RCPT TO for `addr` unanswered until `release`.
+    pub fn hold(&self, addr: &str) {
+        self.shared.lock().unwrap().hold.insert(addr.to_string());
+    }
+
+    /// How many RCPT TO commands are being held now.
+    pub fn held(&self) -> usize {
+        self.shared.lock().unwrap().held
+    }
+
+    /// Answer every held RCPT TO (and hold no more).
+    pub fn release(&self) {
+        self.shared.lock().unwrap().hold.clear();
     }
 
     pub fn received(&self) -> Vec<Received> {
