@@ -176,6 +176,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn upgrades_a_file_written_by_the_first_release() {
+        // A store as schema 1 left it, with a forecast in it.
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO forecasts VALUES ('stage_weighted', '2026-07', '2026-07-01', '2026-08-01', '2026-07-01', '123.45', 'r', 'now')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let mut s = Store::open(dir.path()).unwrap();
+        let v: usize = s
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len());
+        let p = crate::period::Period::parse("2026-07", 1).unwrap();
+        assert_eq!(s.forecasts_for(&p).unwrap()[0].value.to_string(), "123.45");
+    }
+
+    #[test]
     fn migrates_once_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
         drop(Store::open(dir.path()).unwrap());
