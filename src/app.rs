@@ -98,13 +98,6 @@ pub fn plan(
     } else {
         today
     });
-    if as_of < period.start {
-        bail!(
-            "--as-of {as_of} is before the period {} starts ({}): nothing would have happened yet; give a later --as-of",
-            period.label(),
-            period.start
-        );
-    }
     Ok((period, as_of))
 }
 

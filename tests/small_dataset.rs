@@ -251,3 +251,15 @@ fn concurrent_runs_share_the_state_store_safely() {
         );
     }
 }
+
+#[test]
+fn a_period_that_has_not_started_shows_its_forecast() {
+    // September, seen on August 1: nothing won yet; the forecast targets
+    // September itself (it is not over); d9 is the open deal closing in it.
+    let dir = setup();
+    let r = run(dir.path(), "2026-09", "2026-08-01");
+    assert_eq!(r["kpis"]["won_revenue"], json!(0.0));
+    assert_eq!(r["forecasts"]["target"], "2026-09");
+    assert_eq!(r["forecasts"]["stage_weighted"], json!(2400.0));
+    assert_eq!(r["forecasts"]["rep_commit"], json!(4000.0));
+}

@@ -138,21 +138,20 @@ pub fn accumulate(
         let plan = &plans[i];
         let q = quota::quota(plan, p);
         if let Some(qt) = quota::quota(plan, target) {
-            team_quota_t += qt;
+            team_quota_t += qt.value();
         }
         if plan.start_date.is_some_and(|d| target.contains(d)) {
             new_reps += 1;
         }
-        let attainment = q.map(|q| a.won / q);
-        if let Some(q) = q {
+        if let Some(q) = &q {
             with_quota += 1;
-            team_quota_p += q;
-            if a.won >= q {
+            team_quota_p += q.value();
+            if q.reached(a.won, Decimal::ONE) {
                 at_quota += 1;
             }
         }
-        let quadrant = attainment.map(|att| {
-            let high = att >= s.high_performer_attainment;
+        let quadrant = q.map(|q| {
+            let high = q.reached(a.won, s.high_performer_attainment);
             let up = a.won >= a.prev_won;
             match (high, up) {
                 (true, true) => Quadrant::RisingStar,
@@ -174,12 +173,12 @@ pub fn accumulate(
             avg_won_deal_size: (a.deals_won > 0).then(|| a.won / Decimal::from(a.deals_won)),
             pipeline_total: a.pipeline_total,
             pipeline_weighted: a.pipeline_weighted,
-            quota: q,
-            attainment,
+            quota: q.map(|q| q.value()),
+            attainment: q.map(|q| q.attainment(a.won)),
             sales_cycle_days_mean: (a.deals_won > 0)
                 .then(|| a.cycle_days_sum as f64 / a.deals_won as f64),
             quadrant,
-            commission: q.map(|q| quota::commission(plan.role, q, a.won)),
+            commission: q.map(|q| quota::commission(plan.role, &q, a.won)),
         });
     }
     k.quota_attainment_rate = ratio(at_quota, with_quota);

@@ -15,12 +15,15 @@ pub struct RepPlan<'a> {
     pub start_date: Option<NaiveDate>,
 }
 
-/// Matches a rep to its `[[reps]]` entry (email ignoring case, or id) and
-/// role; an unmatched rep has the default role.
+/// Matches a rep to its `[[reps]]` entry and role; an unmatched rep has the
+/// default role. Emails match ignoring letter case (Unicode, so `Ödön` is
+/// `ödön`) and surrounding spaces; ids match exactly. When several entries
+/// match, the first in the config wins.
 pub fn plan<'a>(rep: &Rep, s: &'a Settings) -> RepPlan<'a> {
+    let email = rep.email.as_deref().map(email_key);
     let rule: Option<&RepRule> = s.rep_rules.iter().find(|r| {
         r.id.as_deref() == Some(rep.id.as_str())
-            || matches!((&r.email, &rep.email), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b.trim()))
+            || matches!((&r.email, &email), (Some(a), Some(b)) if email_key(a) == *b)
     });
     let role_name = rule
         .and_then(|r| r.role.as_deref())
@@ -35,6 +38,11 @@ pub fn plan<'a>(rep: &Rep, s: &'a Settings) -> RepPlan<'a> {
     }
 }
 
+/// An email as compared: trimmed, lower-cased (Unicode).
+fn email_key(e: &str) -> String {
+    e.trim().to_lowercase()
+}
+
 /// How many months a period counts for: 1, 3, or days / 30 for a range.
 pub fn months(p: &Period) -> Decimal {
     match p.kind {
@@ -44,28 +52,58 @@ pub fn months(p: &Period) -> Decimal {
     }
 }
 
-/// The rep's quota for `p`, prorated when the rep starts after `p` starts;
-/// `None` when it comes out as 0 (no quota).
-pub fn quota(plan: &RepPlan, p: &Period) -> Option<Decimal> {
-    // Multiply before dividing so that 10 000 × 91 / 30 stays as exact as it can.
-    let mut q = match p.kind {
-        PeriodKind::Month => plan.monthly_quota,
-        PeriodKind::Quarter { .. } => plan.monthly_quota * Decimal::from(3),
-        PeriodKind::Range => plan.monthly_quota * Decimal::from(p.days()) / Decimal::from(30),
-    };
-    if let Some(start) = plan.start_date {
-        if start > p.start {
-            let days_on = (p.end - start).num_days().max(0);
-            q = q * Decimal::from(days_on) / Decimal::from(p.days());
-        }
+/// A quota kept as an exact fraction `num / den`: 10 000 × 16 / 31 has no
+/// finite decimal, and "won ≥ quota" must hold when won equals it to the
+/// cent-less exact value. Comparisons cross-multiply; only displayed values
+/// and ratios divide, once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quota {
+    num: Decimal,
+    den: Decimal,
+}
+
+impl Quota {
+    /// The quota as a number (28 significant digits).
+    pub fn value(&self) -> Decimal {
+        self.num / self.den
     }
-    (q > Decimal::ZERO).then_some(q)
+
+    /// won / quota.
+    pub fn attainment(&self, won: Decimal) -> Decimal {
+        won * self.den / self.num
+    }
+
+    /// won / quota ≥ threshold, exactly.
+    pub fn reached(&self, won: Decimal, threshold: Decimal) -> bool {
+        won * self.den >= threshold * self.num
+    }
+}
+
+/// The rep's quota for `p`, prorated when the rep starts after `p` starts:
+/// × (days of P on or after the start) / (days of P). `None` when it comes
+/// out as 0 (no quota).
+pub fn quota(plan: &RepPlan, p: &Period) -> Option<Quota> {
+    let days = p.days();
+    let days_on = match plan.start_date {
+        Some(start) if start > p.start => (p.end - start).num_days().max(0),
+        _ => days,
+    };
+    let (num, den) = match p.kind {
+        PeriodKind::Month => (plan.monthly_quota * Decimal::from(days_on), days),
+        PeriodKind::Quarter { .. } => (plan.monthly_quota * Decimal::from(3 * days_on), days),
+        // monthly × days / 30 × days_on / days: the days cancel.
+        PeriodKind::Range => (plan.monthly_quota * Decimal::from(days_on), 30),
+    };
+    (num > Decimal::ZERO).then_some(Quota {
+        num,
+        den: Decimal::from(den),
+    })
 }
 
 /// Commission once attainment ≥ 1: rate × quota + accelerator × (won − quota); else 0.
-pub fn commission(role: &Role, quota: Decimal, won: Decimal) -> Decimal {
-    if won >= quota {
-        role.commission_rate * quota + role.accelerator_rate * (won - quota)
+pub fn commission(role: &Role, q: &Quota, won: Decimal) -> Decimal {
+    if q.reached(won, Decimal::ONE) {
+        (role.commission_rate * q.num + role.accelerator_rate * (won * q.den - q.num)) / q.den
     } else {
         Decimal::ZERO
     }
@@ -91,17 +129,22 @@ mod tests {
     #[test]
     fn seed_example_junior_at_quota_earns_1000() {
         let r = role(dec("10000"), dec("0.10"), None);
-        assert_eq!(commission(&r, dec("10000"), dec("10000")), dec("1000"));
-        assert_eq!(commission(&r, dec("10000"), dec("9999.99")), dec("0"));
+        let q = Quota {
+            num: dec("10000"),
+            den: dec("1"),
+        };
+        assert_eq!(commission(&r, &q, dec("10000")), dec("1000"));
+        assert_eq!(commission(&r, &q, dec("9999.99")), dec("0"));
     }
 
     #[test]
     fn accelerator_pays_above_quota() {
         let r = role(dec("25000"), dec("0.10"), Some(dec("0.15")));
-        assert_eq!(
-            commission(&r, dec("25000"), dec("33722.64")),
-            dec("3808.3960")
-        );
+        let q = Quota {
+            num: dec("25000"),
+            den: dec("1"),
+        };
+        assert_eq!(commission(&r, &q, dec("33722.64")), dec("3808.3960"));
     }
 
     #[test]
@@ -113,23 +156,57 @@ mod tests {
             monthly_quota: dec("10000"),
             start_date: None,
         };
-        let q3 = Period::parse("2026-Q3", 1).unwrap();
-        assert_eq!(quota(&plan, &q3), Some(dec("30000")));
-        let range = Period::parse("2026-07-01..2026-09-29", 1).unwrap(); // 91 days
+        let value =
+            |plan: &RepPlan, p: &str| quota(plan, &Period::parse(p, 1).unwrap()).map(|q| q.value());
+        assert_eq!(value(&plan, "2026-Q3"), Some(dec("30000")));
+        // 91 days: 10,000 × 91 / 30.
         assert_eq!(
-            quota(&plan, &range).unwrap().round_dp(6),
-            (dec("10000") * dec("91") / dec("30")).round_dp(6)
+            value(&plan, "2026-07-01..2026-09-29"),
+            Some(dec("10000") * dec("91") / dec("30"))
         );
         // Starts 2026-08-17: 45 of Q3's 92 days.
         plan.start_date = NaiveDate::from_ymd_opt(2026, 8, 17);
-        assert_eq!(
-            quota(&plan, &q3),
-            Some(dec("30000") * dec("45") / dec("92"))
-        );
+        assert_eq!(value(&plan, "2026-Q3"), Some(dec("1350000") / dec("92")));
         // Starts on the first day: full quota; after the period: none.
         plan.start_date = NaiveDate::from_ymd_opt(2026, 7, 1);
-        assert_eq!(quota(&plan, &q3), Some(dec("30000")));
+        assert_eq!(value(&plan, "2026-Q3"), Some(dec("30000")));
         plan.start_date = NaiveDate::from_ymd_opt(2026, 10, 1);
-        assert_eq!(quota(&plan, &q3), None);
+        assert_eq!(value(&plan, "2026-Q3"), None);
+    }
+
+    #[test]
+    fn won_equal_to_a_prorated_range_quota_reaches_it() {
+        // 26-day range, rep from day 21: 10,000 × 26/30 × 6/26 = 2,000 exactly.
+        let r = role(dec("10000"), dec("0.1"), None);
+        let plan = RepPlan {
+            role_name: "junior",
+            role: &r,
+            monthly_quota: dec("10000"),
+            start_date: NaiveDate::from_ymd_opt(2026, 6, 21),
+        };
+        let q = quota(&plan, &Period::parse("2026-06-01..2026-06-26", 1).unwrap()).unwrap();
+        assert_eq!(q.value(), dec("2000"));
+        assert!(q.reached(dec("2000"), Decimal::ONE));
+        assert_eq!(q.attainment(dec("2000")), Decimal::ONE);
+        assert_eq!(commission(&r, &q, dec("2000")), dec("200"));
+        // 10,000 × 16/31 has no finite decimal; won at the exact value is not
+        // representable, but a cent below is below and a cent above is above.
+        let july = Period::parse("2026-07", 1).unwrap();
+        let plan = RepPlan {
+            start_date: NaiveDate::from_ymd_opt(2026, 7, 16),
+            ..plan
+        };
+        let q = quota(&plan, &july).unwrap();
+        assert!(!q.reached(dec("5161.29"), Decimal::ONE));
+        assert!(q.reached(dec("5161.30"), Decimal::ONE));
+    }
+
+    #[test]
+    fn emails_match_ignoring_unicode_case_and_spaces() {
+        assert_eq!(
+            email_key(" Ödön@Example.com "),
+            email_key("ödön@example.com")
+        );
+        assert_ne!(email_key("odon@example.com"), email_key("ödön@example.com"));
     }
 }

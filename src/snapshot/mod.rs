@@ -55,15 +55,14 @@ pub enum Status {
 }
 
 impl Stage {
-    /// A deal's status comes from its stage: won when the stage is won, lost
-    /// when it is closed and not won, open otherwise.
+    /// A deal's status comes from its stage, as CANONICAL.md words it: open
+    /// unless the stage is closed; a closed stage is won when it is won,
+    /// else lost. (A stage marked won but not closed is open.)
     pub fn status(&self) -> Status {
-        if self.won {
-            Status::Won
-        } else if self.closed {
-            Status::Lost
-        } else {
-            Status::Open
+        match (self.closed, self.won) {
+            (false, _) => Status::Open,
+            (true, true) => Status::Won,
+            (true, false) => Status::Lost,
         }
     }
 }
