@@ -480,7 +480,7 @@ async fn forecast_accuracy_and_its_history() {
         .unwrap();
     assert_eq!(acc, best.1);
     assert!(
-        t.contains(&format!("Most accurate: ")) && t.contains(&format!("({:.1}%)", acc * 100.0)),
+        t.contains("Most accurate: ") && t.contains(&format!("({:.1}%)", acc * 100.0)),
         "{t}"
     );
     assert!(t.contains("-- Accuracy over recent periods --"), "{t}");

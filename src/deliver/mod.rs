@@ -145,8 +145,9 @@ pub async fn deliver(
     };
     let mut pending = Vec::new();
     for r in recipients {
-        if done.iter().any(|d| d.eq_ignore_ascii_case(&r.to_string())) {
-            out.already.push(r.to_string());
+        let addr = r.to_string();
+        if done.iter().any(|d| d.eq_ignore_ascii_case(&addr)) {
+            out.already.push(addr);
         } else {
             pending.push(r);
         }

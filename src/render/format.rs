@@ -58,9 +58,7 @@ pub fn money_short(code: &str, d: Decimal) -> String {
         a if a >= 1e3 => (v / 1e3, "K"),
         _ => (v, ""),
     };
-    let num = if suffix.is_empty() {
-        format!("{:.0}", scaled.abs())
-    } else if scaled.abs() >= 100.0 {
+    let num = if suffix.is_empty() || scaled.abs() >= 100.0 {
         format!("{:.0}", scaled.abs())
     } else {
         format!("{:.1}", scaled.abs())

@@ -82,7 +82,7 @@ fn team_attainment(f: &Figures) -> Option<f64> {
 pub fn sorted_reps(f: &Figures) -> Vec<&RepFigures> {
     let mut reps: Vec<&RepFigures> = f.reps.iter().collect();
     reps.sort_by(|a, b| {
-        let key = |r: &RepFigures| r.attainment.map(|a| std::cmp::Reverse(a));
+        let key = |r: &RepFigures| r.attainment.map(std::cmp::Reverse);
         match (key(a), key(b)) {
             (Some(x), Some(y)) => x.cmp(&y),
             (Some(_), None) => std::cmp::Ordering::Less,
