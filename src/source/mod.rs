@@ -86,10 +86,16 @@ pub async fn pull_tuned(
 fn finish(
     http: &http::Http,
     started: std::time::Instant,
-    build: impl FnOnce() -> Result<Snapshot>,
+    s: &Settings,
+    map: impl FnOnce() -> canonical::Mapped,
 ) -> Result<Pulled> {
     let t = std::time::Instant::now();
-    let snapshot = build()?;
+    let opts = crate::snapshot::LoadOptions {
+        skip_bad_records: s.source.skip_bad_records,
+    };
+    // The report currency: the config's, else USD (CRMs do not say one here).
+    let currency = s.currency.as_deref().unwrap_or("USD");
+    let snapshot = canonical::build(http.vendor(), map(), currency, opts)?;
     http.add_map_time(t.elapsed());
     let mut stats = http.stats();
     stats.wall = started.elapsed();

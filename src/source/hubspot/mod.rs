@@ -6,12 +6,10 @@
 mod api;
 pub mod map;
 
-use super::canonical;
 use super::http::{Auth, Http, Tuning};
 use super::paging::{endpoint, Listing, Progress};
 use super::Pulled;
 use crate::config::Settings;
-use crate::snapshot::LoadOptions;
 use anyhow::Result;
 use api::{List, Object, Owner, Pipeline};
 
@@ -123,16 +121,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
         tasks,
         contacts,
     };
-    super::finish(&http, started, || {
-        canonical::build(
-            api::VENDOR.name,
-            map::map(raw, &rules),
-            s.currency.as_deref().unwrap_or("USD"),
-            LoadOptions {
-                skip_bad_records: src.skip_bad_records,
-            },
-        )
-    })
+    super::finish(&http, started, s, || map::map(raw, &rules))
 }
 
 /// Each property once, in the order given.
