@@ -76,6 +76,7 @@ pub fn rep(u: &User) -> Option<Rep> {
         name: u.name.text().unwrap_or_else(|| id.clone()),
         email: u.email.text(),
         start_date: None,
+        team: None,
         active: u.active_flag.flag().unwrap_or(true),
         id,
     })

@@ -84,6 +84,7 @@ pub fn rep(u: &Record) -> Option<Rep> {
         name: name.unwrap_or_else(|| id.clone()),
         email: text(u, "Email"),
         start_date: None,
+        team: None,
         active: get(u, "IsActive").flag().unwrap_or(true),
         id,
     })
