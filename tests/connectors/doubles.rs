@@ -36,6 +36,20 @@ fn as_instant(v: &Value) -> String {
     }
 }
 
+/// The month the round trip reports on.
+pub const PERIOD: &str = "2026-06";
+
+/// How many records of each documented behaviour a double served, so that
+/// a test can check each one is there.
+#[derive(Debug, Default)]
+pub struct Cases(pub std::collections::BTreeMap<&'static str, usize>);
+
+impl Cases {
+    fn add(&mut self, case: &'static str) {
+        *self.0.entry(case).or_default() += 1;
+    }
+}
+
 fn minutes(a: &Value) -> i64 {
     a["duration_minutes"].as_f64().unwrap_or(0.0).round() as i64
 }
@@ -426,7 +440,8 @@ fn num(v: &Value) -> Value {
     }
 }
 
-pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
+pub async fn serve_pipedrive(server: &MockServer, x: &Value) -> Cases {
+    let mut cases = Cases::default();
     let users: Vec<Value> = arr(x, "reps")
         .iter()
         .map(|r| json!({"id": num(&r["id"]), "name": r["name"], "email": r["email"], "active_flag": r["active"], "is_admin": 0}))
@@ -465,38 +480,53 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
             .unwrap()
             .clone()
     };
-    let deals: Vec<Value> = arr(x, "deals")
-        .iter()
-        .map(|d| {
-            let st = stage(&d["stage"]);
-            let status = match (st["closed"].as_bool().unwrap(), st["won"].as_bool().unwrap()) {
-                (false, _) => "open",
-                (true, true) => "won",
-                (true, false) => "lost",
-            };
-            let closed_at = (status != "open").then(|| as_instant(&d["close_date"]));
-            json!({"id": num(&d["id"]), "title": d["name"], "owner_id": num(&d["owner"]), "creator_user_id": num(&d["owner"]),
-                   "value": d["amount"], "currency": "USD", "status": status, "is_deleted": false,
-                   "stage_id": if status == "open" { num(&st["id"]) } else { num(&open[0]["id"]) }, "pipeline_id": 1,
-                   "add_time": z(instant(&d["created_at"])), "close_time": closed_at,
-                   "won_time": if status == "won" { json!(closed_at) } else { Value::Null },
-                   "lost_time": if status == "lost" { json!(closed_at) } else { Value::Null },
-                   "expected_close_date": if status == "open" { d["close_date"].clone() } else { Value::Null },
-                   "probability": null, "custom_fields": {PD_FORECAST_FIELD: s(&d["forecast_category"])
-                       .map(|c| PD_FORECAST_OPTIONS.iter().find(|(k, _)| *k == c).unwrap().1)}})
-        })
-        .collect();
-    paged(
-        server,
-        "/api/v2/deals",
-        &[],
-        "cursor",
-        None,
-        deals,
-        500,
-        pd_page,
-    )
-    .await;
+    // One closed deal in ten is archived: since 2025-07-15 only
+    // /api/v2/deals/archived lists it, and it keeps its won/lost status.
+    let (mut deals, mut archived_deals) = (vec![], vec![]);
+    let mut closed = 0;
+    for d in arr(x, "deals") {
+        let st = stage(&d["stage"]);
+        let status = match (
+            st["closed"].as_bool().unwrap(),
+            st["won"].as_bool().unwrap(),
+        ) {
+            (false, _) => "open",
+            (true, true) => "won",
+            (true, false) => "lost",
+        };
+        let closed_at = (status != "open").then(|| as_instant(&d["close_date"]));
+        if status != "open" {
+            closed += 1;
+        }
+        let archived = status != "open" && closed % 10 == 0;
+        let archive_time = archived.then(|| z(instant(&json!(closed_at)) + Duration::days(7)));
+        let deal = json!({"id": num(&d["id"]), "title": d["name"], "owner_id": num(&d["owner"]), "creator_user_id": num(&d["owner"]),
+               "value": d["amount"], "currency": "USD", "status": status, "is_deleted": false,
+               "is_archived": archived, "archive_time": archive_time,
+               "stage_id": if status == "open" { num(&st["id"]) } else { num(&open[0]["id"]) }, "pipeline_id": 1,
+               "add_time": z(instant(&d["created_at"])), "close_time": closed_at,
+               "won_time": if status == "won" { json!(closed_at) } else { Value::Null },
+               "lost_time": if status == "lost" { json!(closed_at) } else { Value::Null },
+               "expected_close_date": if status == "open" { d["close_date"].clone() } else { Value::Null },
+               "probability": null, "custom_fields": {PD_FORECAST_FIELD: s(&d["forecast_category"])
+                   .map(|c| PD_FORECAST_OPTIONS.iter().find(|(k, _)| *k == c).unwrap().1)}});
+        if archived {
+            if status == "won" && s(&d["close_date"]).is_some_and(|c| c.starts_with(PERIOD)) {
+                cases.add("archived deals won in the period");
+            }
+            archived_deals.push(deal);
+        } else {
+            deals.push(deal);
+        }
+    }
+    for (p, list) in [
+        ("/api/v2/deals", deals),
+        ("/api/v2/deals/archived", archived_deals),
+    ] {
+        paged(server, p, &[], "cursor", None, list, 500, pd_page).await;
+    }
+    // A done activity: held at due_date + due_time (UTC, to the minute),
+    // marked done a little later, as reps log them.
     let activity = |id: Value,
                     kind: &str,
                     owner: Value,
@@ -506,7 +536,7 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
         json!({"id": id, "type": kind, "owner_id": owner, "is_deleted": false, "due_date": at.format("%Y-%m-%d").to_string(),
                "due_time": at.format("%H:%M").to_string(),
                "duration": if minutes > 0 { format!("{:02}:{:02}", minutes / 60, minutes % 60) } else { String::new() },
-               "done": true, "marked_as_done_time": z(at), "lead_id": lead, "add_time": z(at)})
+               "done": true, "marked_as_done_time": z(at + Duration::minutes(minutes + 20)), "lead_id": lead, "add_time": z(at)})
     };
     // Activity types are the company's own keys; "linkedin" is one.
     let key = |kind: &str| {
@@ -530,18 +560,23 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
         })
         .collect();
     let mut next_id = acts.len() as u64 + 1;
-    for l in arr(x, "leads") {
+    for (i, l) in arr(x, "leads").iter().enumerate() {
         if let Some(f) = l.get("first_response_at") {
-            // The first touch: a done activity linked to the lead.
-            acts.push(activity(
-                json!(next_id),
-                "task",
-                num(&l["owner"]),
-                instant(f),
-                0,
-                l["id"].clone(),
-            ));
-            next_id += 1;
+            // The first touch: a done activity linked to the lead; every
+            // third lead also has a follow-up, due later.
+            let f = instant(f);
+            let touches: &[i64] = if i % 3 == 0 { &[0, 26 * 60] } else { &[0] };
+            for after in touches {
+                acts.push(activity(
+                    json!(next_id),
+                    "task",
+                    num(&l["owner"]),
+                    f + Duration::minutes(*after),
+                    0,
+                    l["id"].clone(),
+                ));
+                next_id += 1;
+            }
         }
     }
     paged(
@@ -555,14 +590,30 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
         pd_page,
     )
     .await;
-    let leads: Vec<Value> = arr(x, "leads")
-        .iter()
-        .map(|l| json!({"id": l["id"], "title": "Lead", "owner_id": num(&l["owner"]), "add_time": z(instant(&l["created_at"])),
-                        "is_archived": false}))
-        .collect();
-    paged(server, "/api/v1/leads", &[], "start", Some("0"), leads, 500, |records, next, start| {
-        json!({"success": true, "data": records, "additional_data": {"pagination": {"start": start, "limit": 500,
-               "more_items_in_collection": next.is_some(), "next_start": next.map(|n| n.parse::<u64>().unwrap())}}})
-    })
-    .await;
+    // One lead in ten is archived: only /v1/leads/archived lists it. Both
+    // lists put their paging keys directly under additional_data (the
+    // official client's GetLeadsResponse).
+    let (mut leads, mut archived_leads) = (vec![], vec![]);
+    for (i, l) in arr(x, "leads").iter().enumerate() {
+        let archived = i % 10 == 5;
+        let lead = json!({"id": l["id"], "title": "Lead", "owner_id": num(&l["owner"]), "add_time": z(instant(&l["created_at"])),
+                          "is_archived": archived});
+        if archived {
+            cases.add("archived leads");
+            archived_leads.push(lead);
+        } else {
+            leads.push(lead);
+        }
+    }
+    for (p, list) in [
+        ("/api/v1/leads", leads),
+        ("/api/v1/leads/archived", archived_leads),
+    ] {
+        paged(server, p, &[("limit", "500")], "start", Some("0"), list, 500, |records, next, start| {
+            json!({"success": true, "data": records, "additional_data": {"start": start, "limit": 500,
+                   "more_items_in_collection": next.is_some()}})
+        })
+        .await;
+    }
+    cases
 }
