@@ -5,8 +5,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn arr<'a>(v: &'a Value, key: &str) -> &'a [Value] {
     v[key].as_array().map(Vec::as_slice).unwrap_or(&[])
@@ -299,34 +300,160 @@ pub const SF_TYPES: [(&str, &str); 7] = [
     ("internal_meeting", "Internal"),
 ];
 
-async fn soql(server: &MockServer, object: &'static str, records: Vec<Value>, batch: usize) {
+/// The TaskSubtype of the kinds Salesforce keeps as Tasks (logged calls,
+/// emails, LinkedIn messages, to-dos); the other kinds are Events.
+pub const SF_TASKS: [(&str, &str); 5] = [
+    ("call", "Call"),
+    ("email", "Email"),
+    ("social", "LinkedIn"),
+    ("task", "Task"),
+    ("admin", "Task"),
+];
+
+/// The time zone of the vectors (salesops.toml) and of the org: a Task's
+/// ActivityDate is a date there.
+pub const ZONE: chrono_tz::Tz = chrono_tz::Asia::Seoul;
+/// The day the round trip runs (`--as-of`).
+pub const AS_OF: &str = "2026-07-01";
+
+/// The local date of `t` in `ZONE`.
+pub fn local_date(t: DateTime<Utc>) -> chrono::NaiveDate {
+    t.with_timezone(&ZONE).date_naive()
+}
+
+/// How Salesforce keeps a Task or an Event: the query resource returns only
+/// live ones; queryAll also archived ones (Salesforce archives activities
+/// older than a year) and deleted ones (unless the SOQL says
+/// `IsDeleted = false`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kept {
+    Live,
+    Archived,
+    Deleted,
+}
+
+fn kept(t: DateTime<Utc>) -> Kept {
+    let as_of: chrono::NaiveDate = AS_OF.parse().unwrap();
+    if local_date(t) < as_of - Duration::days(365) {
+        Kept::Archived
+    } else {
+        Kept::Live
+    }
+}
+
+/// The fields `SELECT a, b FROM …` names.
+fn selected(soql: &str) -> Vec<String> {
+    let upper = soql.to_ascii_uppercase();
+    let (Some(from), Some(to)) = (upper.find("SELECT "), upper.find(" FROM ")) else {
+        return vec![];
+    };
+    soql[from + 7..to]
+        .split(',')
+        .map(|f| f.trim().to_string())
+        .collect()
+}
+
+/// Answers a query's batch as Salesforce does: each record has its
+/// `attributes` and exactly the fields the SELECT names, spelt as the API
+/// names them, null where the record has no value. A later batch answers
+/// the fields of the first request of its query (it has no SOQL itself).
+pub struct Selected {
+    body: Value,
+    fields: Arc<Mutex<Vec<String>>>,
+}
+
+impl Selected {
+    pub fn new(body: Value) -> Selected {
+        Selected {
+            body,
+            fields: Arc::default(),
+        }
+    }
+}
+
+impl Respond for Selected {
+    fn respond(&self, r: &Request) -> ResponseTemplate {
+        if let Some((_, q)) = r.url.query_pairs().find(|(k, _)| k == "q") {
+            *self.fields.lock().unwrap() = selected(&q);
+        }
+        let fields = self.fields.lock().unwrap().clone();
+        let mut body = self.body.clone();
+        for rec in body["records"].as_array_mut().into_iter().flatten() {
+            let all = rec.as_object().unwrap().clone();
+            let mut out = serde_json::Map::new();
+            out.insert("attributes".into(), all["attributes"].clone());
+            for f in &fields {
+                let (name, value) = all
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(f))
+                    .map_or((f.clone(), Value::Null), |(k, v)| (k.clone(), v.clone()));
+                out.insert(name, value);
+            }
+            *rec = Value::Object(out);
+        }
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+}
+
+/// Serves `records` as the answer to `SELECT … FROM object` on `resource`
+/// (`query` or `queryAll`), in batches of `batch`. `not_deleted`:
+/// `Some(b)` answers only a SOQL that does (`b`) or does not say
+/// `IsDeleted = false`. queryAll's nextRecordsUrl is under `/query/` too
+/// ("Although the nextRecordsUrl has query in the URL, it still provides
+/// the remaining results from the initial QueryAll request", REST API
+/// guide, QueryAll).
+async fn soql(
+    server: &MockServer,
+    resource: &'static str,
+    object: &'static str,
+    not_deleted: Option<bool>,
+    records: Vec<Value>,
+    batch: usize,
+) {
+    let locator = format!(
+        "01g{object}{}",
+        match (resource, not_deleted) {
+            ("query", _) => "",
+            (_, Some(false)) => "D",
+            _ => "A",
+        }
+    );
     let chunks: Vec<&[Value]> = if records.is_empty() {
         vec![&[]]
     } else {
         records.chunks(batch).collect()
     };
     let n = chunks.len();
+    let fields = Arc::new(Mutex::new(Vec::new()));
     for (i, chunk) in chunks.into_iter().enumerate() {
         let mut body = json!({"totalSize": records.len(), "done": i + 1 == n, "records": chunk});
         if i + 1 < n {
             body["nextRecordsUrl"] = json!(format!(
-                "/services/data/v62.0/query/01g{object}-{}",
+                "/services/data/v62.0/query/{locator}-{}",
                 (i + 1) * batch
             ));
         }
         let m = if i == 0 {
             Mock::given(method("GET"))
-                .and(path("/services/data/v62.0/query"))
-                .and(move |r: &Request| super::salesforce::soql_from(r, object))
+                .and(path(format!("/services/data/v62.0/{resource}")))
+                .and(move |r: &Request| {
+                    super::salesforce::soql_from(r, object)
+                        && not_deleted.is_none_or(|b| {
+                            super::salesforce::soql_says(r, "IsDeleted = false") == b
+                        })
+                })
         } else {
             Mock::given(method("GET")).and(path(format!(
-                "/services/data/v62.0/query/01g{object}-{}",
+                "/services/data/v62.0/query/{locator}-{}",
                 i * batch
             )))
         };
-        m.respond_with(ResponseTemplate::new(200).set_body_json(body))
-            .mount(server)
-            .await;
+        m.respond_with(Selected {
+            body,
+            fields: fields.clone(),
+        })
+        .mount(server)
+        .await;
     }
 }
 
@@ -337,7 +464,8 @@ fn sf(object: &str, id: &str, mut fields: Value) -> Value {
     fields
 }
 
-pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) {
+pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) -> Cases {
+    let mut cases = Cases::default();
     let users = arr(x, "reps")
         .iter()
         .map(|r| {
@@ -348,7 +476,7 @@ pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) {
             )
         })
         .collect();
-    soql(server, "User", users, batch).await;
+    soql(server, "query", "User", None, users, batch).await;
     let stages = arr(x, "stages")
         .iter()
         .map(|st| {
@@ -361,7 +489,7 @@ pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) {
             )
         })
         .collect();
-    soql(server, "OpportunityStage", stages, batch).await;
+    soql(server, "query", "OpportunityStage", None, stages, batch).await;
     let label = |id: &Value| {
         arr(x, "stages")
             .iter()
@@ -381,39 +509,78 @@ pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) {
                 "CreatedDate": sf_time(instant(&d["created_at"])), "OwnerId": d["owner"], "ForecastCategoryName": category}))
         })
         .collect();
-    soql(server, "Opportunity", opportunities, batch).await;
+    soql(server, "query", "Opportunity", None, opportunities, batch).await;
     let (mut tasks, mut events) = (vec![], vec![]);
     for a in arr(x, "activities") {
-        let at = sf_time(instant(&a["at"]));
-        let id = s(&a["id"]).unwrap();
-        match s(&a["kind"]).unwrap() {
-            "task" => tasks.push(sf("Task", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": "Other", "TaskSubtype": "Task",
-                "ActivityDate": null, "CompletedDateTime": at, "CreatedDate": at, "CallDurationInSeconds": minutes(a) * 60}))),
-            kind => {
-                let t = SF_TYPES.iter().find(|(k, _)| *k == kind).map(|(_, t)| *t).unwrap();
-                events.push(sf("Event", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": t, "EventSubtype": "Event",
-                    "ActivityDate": &at[..10], "ActivityDateTime": at, "DurationInMinutes": minutes(a), "CreatedDate": at})))
-            }
+        let t = instant(&a["at"]);
+        let (id, kind, m) = (s(&a["id"]).unwrap(), s(&a["kind"]).unwrap(), minutes(a));
+        let kept = kept(t);
+        if kept == Kept::Archived {
+            cases.add("archived activities");
         }
+        let type_of = SF_TYPES.iter().find(|(k, _)| *k == kind).map(|(_, t)| *t);
+        match SF_TASKS.iter().find(|(k, _)| *k == kind) {
+            Some((_, subtype)) => {
+                // Logged when done, a little after the call ended: often
+                // on the next local day for an evening call.
+                let done = t + Duration::minutes(m + 15);
+                if local_date(done) != local_date(t) {
+                    cases.add("tasks marked done on a later local day");
+                }
+                let call = kind == "call";
+                if call && m > 0 {
+                    cases.add("calls with CallDurationInSeconds");
+                }
+                tasks.push((kept, sf("Task", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": type_of.unwrap_or("Other"),
+                    "TaskSubtype": subtype, "Status": "Completed", "ActivityDate": local_date(t).to_string(),
+                    "CompletedDateTime": sf_time(done), "CreatedDate": sf_time(done),
+                    "CallDurationInSeconds": if call { json!(m * 60) } else { Value::Null }}))));
+            }
+            None => events.push((kept, sf("Event", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": type_of.unwrap(),
+                "EventSubtype": "Event", "ActivityDate": local_date(t).to_string(), "ActivityDateTime": sf_time(t),
+                "DurationInMinutes": m, "CreatedDate": sf_time(t)})))),
+        }
+    }
+    // A call deleted after it was logged: in the recycle bin, which
+    // queryAll lists unless the SOQL leaves deleted rows out.
+    if let Some(rep) = arr(x, "reps").first() {
+        cases.add("deleted tasks");
+        tasks.push((Kept::Deleted, sf("Task", "00T-deleted-1", json!({"OwnerId": rep["id"], "WhoId": null, "Type": "Call",
+            "TaskSubtype": "Call", "Status": "Completed", "ActivityDate": format!("{PERIOD}-15"),
+            "CompletedDateTime": format!("{PERIOD}-15T05:00:00.000+0000"), "CreatedDate": format!("{PERIOD}-15T05:00:00.000+0000"),
+            "CallDurationInSeconds": 3600}))));
     }
     let mut leads = vec![];
     for l in arr(x, "leads") {
         let id = s(&l["id"]).unwrap();
         if let Some(f) = l.get("first_response_at") {
             // The first touch: a task logged on the lead.
-            tasks.push(sf(
+            let f = instant(f);
+            tasks.push((kept(f), sf(
                 "Task",
                 &format!("00T-{id}"),
                 json!({"OwnerId": l["owner"], "WhoId": id, "Type": "Other",
-                "TaskSubtype": "Task", "ActivityDate": null, "CompletedDateTime": null,
-                "CreatedDate": sf_time(instant(f)), "CallDurationInSeconds": null}),
-            ));
+                "TaskSubtype": "Task", "Status": "Completed", "ActivityDate": null, "CompletedDateTime": null,
+                "CreatedDate": sf_time(f), "CallDurationInSeconds": null}),
+            )));
         }
         leads.push(sf("Lead", id, json!({"OwnerId": l["owner"], "CreatedDate": sf_time(instant(&l["created_at"])), "Score__c": l["score"]})));
     }
-    soql(server, "Task", tasks, batch).await;
-    soql(server, "Event", events, batch).await;
-    soql(server, "Lead", leads, batch).await;
+    for (object, list) in [("Task", tasks), ("Event", events)] {
+        let only = |keep: &[Kept]| -> Vec<Value> {
+            list.iter()
+                .filter(|(k, _)| keep.contains(k))
+                .map(|(_, r)| r.clone())
+                .collect()
+        };
+        soql(server, "query", object, None, only(&[Kept::Live]), batch).await;
+        let live = only(&[Kept::Live, Kept::Archived]);
+        soql(server, "queryAll", object, Some(true), live, batch).await;
+        let all = only(&[Kept::Live, Kept::Archived, Kept::Deleted]);
+        soql(server, "queryAll", object, Some(false), all, batch).await;
+    }
+    soql(server, "query", "Lead", None, leads, batch).await;
+    cases
 }
 
 // -------------------------------------------------------------- Pipedrive
