@@ -1,7 +1,11 @@
 //! Test doubles that serve a canonical snapshot (CANONICAL.md JSON)
 //! through each vendor's own shapes and paging (shared/crm/README.md), as
 //! MAPPING.md says the vendor's standard fields hold it — so that pulling
-//! it back must give the snapshot again.
+//! it back must give the snapshot again. They also behave as documented
+//! where a connector could miss records or shift times: Pipedrive lists
+//! archived deals and leads only on `/archived` lists; Salesforce answers
+//! only the selected fields, keeps a Task's day in `ActivityDate` (marked
+//! done later), and returns year-old activities only through queryAll.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
