@@ -243,16 +243,10 @@ async fn report(dir: &Path, config: &Path, out: &str) -> Value {
         ],
     )
     .await;
-    serde_json::from_slice(
-        &fs::read(
-            dir.join(out)
-                .join("vectors")
-                .join(doubles::PERIOD)
-                .join("report.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap()
+    let path = dir
+        .join(out)
+        .join(format!("vectors/{}/report.json", doubles::PERIOD));
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
 }
 
 fn same(want: &Value, got: &Value) {
