@@ -45,22 +45,61 @@ const STAGES: [(&str, &str, &str, bool, bool); 7] = [
     ("lost", "Closed lost", "0", true, false),
 ];
 
-/// (name, email local part, months since hire (negative: starts later), active, skill)
-const REPS: [(&str, &str, i32, bool, f64); 14] = [
-    ("김민지", "kim.minji", 30, true, 1.3),
-    ("Lee Seo-yeon", "lee.seoyeon", 20, true, 1.0),
-    ("박지훈", "park.jihoon", 28, true, 0.9),
-    ("Choi Yu-na", "choi.yuna", 19, true, 1.4),
-    ("Jung Hae-won", "jung.haewon", 18, true, 0.7),
-    ("강도현", "kang.dohyun", 26, true, 1.1),
-    ("Yoon Ji-woo", "yoon.jiwoo", 19, true, 0.8),
-    ("Jang Soo-bin", "jang.soobin", 29, true, 1.2),
-    ("Lim Chae-won", "lim.chaewon", 27, true, 0.95),
-    ("한예진", "han.yejin", 32, true, 1.0),
-    ("Oh Seung-min", "oh.seungmin", 22, false, 0.6),
-    ("Seo Jun-ho", "seo.junho", 2, true, 0.8),
-    ("Shin Da-eun", "shin.daeun", 1, true, 0.7),
-    ("권태양", "kwon.taeyang", 0, true, 0.5),
+/// (name, email local part, months since hire (negative: starts later),
+/// active, skill, the CRM's team — spelled as CRMs drift)
+#[allow(clippy::type_complexity)]
+const REPS: [(&str, &str, i32, bool, f64, &str); 14] = [
+    ("김민지", "kim.minji", 30, true, 1.3, "Seoul Enterprise"),
+    (
+        "Lee Seo-yeon",
+        "lee.seoyeon",
+        20,
+        true,
+        1.0,
+        "seoul enterprise",
+    ),
+    ("박지훈", "park.jihoon", 28, true, 0.9, "Seoul Enterprise"),
+    ("Choi Yu-na", "choi.yuna", 19, true, 1.4, "Seoul Enterprise"),
+    ("Jung Hae-won", "jung.haewon", 18, true, 0.7, "부산 SMB"),
+    ("강도현", "kang.dohyun", 26, true, 1.1, "부산 SMB"),
+    ("Yoon Ji-woo", "yoon.jiwoo", 19, true, 0.8, "부산 smb"),
+    ("Jang Soo-bin", "jang.soobin", 29, true, 1.2, "부산 SMB"),
+    (
+        "Lim Chae-won",
+        "lim.chaewon",
+        27,
+        true,
+        0.95,
+        "Inside Sales",
+    ),
+    ("한예진", "han.yejin", 32, true, 1.0, "Inside Sales"),
+    (
+        "Oh Seung-min",
+        "oh.seungmin",
+        22,
+        false,
+        0.6,
+        "Inside Sales",
+    ),
+    ("Seo Jun-ho", "seo.junho", 2, true, 0.8, "INSIDE SALES"),
+    (
+        "Shin Da-eun",
+        "shin.daeun",
+        1,
+        true,
+        0.7,
+        "Seoul Enterprise",
+    ),
+    ("권태양", "kwon.taeyang", 0, true, 0.5, ""),
+];
+
+/// A deal's name suffix and its kind of business (None: left untyped).
+const KINDS: [(&str, Option<DealType>); 5] = [
+    ("renewal", Some(DealType::Renewal)),
+    ("new business", Some(DealType::NewBusiness)),
+    ("upsell", Some(DealType::Upsell)),
+    ("expansion", Some(DealType::CrossSell)),
+    ("pilot", None),
 ];
 
 const ACCOUNTS: [&str; 12] = [
@@ -101,7 +140,7 @@ pub fn generate(today: NaiveDate) -> Snapshot {
     let reps: Vec<Rep> = REPS
         .iter()
         .enumerate()
-        .map(|(i, (name, mail, months, active, _))| {
+        .map(|(i, (name, mail, months, active, _, team))| {
             // New hires start mid-month so their quotas are prorated.
             let start = add_months(this_month, -months)
                 + Duration::days(if *months <= 2 { 14 } else { (i * 3) as i64 });
@@ -111,7 +150,7 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                 email: Some(format!("{mail}@example.com")),
                 start_date: Some(start),
                 active: *active,
-                team: None,
+                team: (!team.is_empty()).then(|| team.to_string()),
             }
         })
         .collect();
@@ -122,7 +161,10 @@ pub fn generate(today: NaiveDate) -> Snapshot {
     };
 
     let mut deals = Vec::new();
+    let mut changes = Vec::new();
     let mut activities = Vec::new();
+    // Each rep's deals that are still open on the day: activities link to them.
+    let mut open: Vec<Vec<(usize, NaiveDate)>> = vec![Vec::new(); reps.len()];
     let mut day = first_day;
     while day < today {
         let workday = !matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
@@ -131,6 +173,7 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                 continue;
             }
             let skill = REPS[ri].4;
+            open[ri].retain(|(_, close)| *close >= day);
             // About eight new deals a month per rep.
             if rng.chance(0.30) {
                 let created = at(day, rng.range(0, 540));
@@ -158,23 +201,42 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                     (stage, Some(cat))
                 };
                 let n = deals.len();
+                let (suffix, deal_type) = KINDS[match rng.range(0, 19) {
+                    0..=5 => 1,
+                    6..=10 => 0,
+                    11..=13 => 2,
+                    14..=16 => 3,
+                    _ => 4,
+                }];
+                let amount = if n % 211 == 17 { None } else { Some(amount) };
+                let first = changes.len() as u32;
+                history(
+                    &mut rng,
+                    &mut changes,
+                    created,
+                    close,
+                    stage,
+                    category,
+                    amount,
+                    today,
+                    at,
+                );
                 deals.push(Deal {
                     id: format!("deal-{n:05}"),
                     name: format!(
-                        "{} {}",
+                        "{} {suffix}",
                         ACCOUNTS[rng.range(0, ACCOUNTS.len() as i64 - 1) as usize],
-                        ["renewal", "new business", "upsell", "expansion"]
-                            [rng.range(0, 3) as usize]
                     ),
                     owner: ri,
-                    amount: if n % 211 == 17 { None } else { Some(amount) },
+                    amount,
                     stage,
                     created_at: When::Instant(created),
                     close_date: When::Date(close),
                     forecast_category: category,
-                    deal_type: None,
-                    history: 0..0,
+                    deal_type,
+                    history: first..changes.len() as u32,
                 });
+                open[ri].push((n, close));
             }
             for _ in 0..rng.range(2, 6) {
                 let kind = match rng.range(0, 99) {
@@ -204,6 +266,20 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                     ][rng.range(0, 5) as usize]
                         .to_string()
                 });
+                // Most selling activities are about one of the rep's open deals.
+                let selling = matches!(
+                    kind,
+                    ActivityKind::Call
+                        | ActivityKind::Email
+                        | ActivityKind::Meeting
+                        | ActivityKind::Social
+                );
+                let deal = if selling && !open[ri].is_empty() && rng.chance(0.7) {
+                    let pick = rng.range(0, open[ri].len() as i64 - 1) as usize;
+                    DealLink::Deal(open[ri][pick].0 as u32)
+                } else {
+                    DealLink::None
+                };
                 activities.push(Activity {
                     id: format!("act-{:06}", activities.len()),
                     owner: Some(ri),
@@ -211,7 +287,7 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                     at: When::Instant(at(day, rng.range(0, 540))),
                     duration_minutes: Decimal::from(minutes),
                     outcome,
-                    deal: Default::default(),
+                    deal,
                 });
             }
         }
@@ -268,9 +344,87 @@ pub fn generate(today: NaiveDate) -> Snapshot {
         deals,
         activities,
         leads,
-        changes: Vec::new(),
+        changes,
         unknown_deal_ids: Vec::new(),
         notes: Vec::new(),
+    }
+}
+
+/// A deal's history as a CRM records it: created in discovery with a
+/// first estimate of amount and close date, moved up the stages over its
+/// life (a close date pushed out on the way), then closed on its close
+/// date, or still open today at its current stage. The last value of every
+/// field is the deal's current one.
+#[allow(clippy::too_many_arguments)]
+fn history(
+    rng: &mut Rng,
+    out: &mut Vec<Change>,
+    created: chrono::DateTime<Utc>,
+    close: NaiveDate,
+    stage: usize,
+    category: Option<ForecastCategory>,
+    amount: Option<Decimal>,
+    today: NaiveDate,
+    at: impl Fn(NaiveDate, i64) -> chrono::DateTime<Utc>,
+) {
+    let closed = stage >= 5;
+    let created_day = created.date_naive();
+    // The last day a step before closing can happen.
+    let until = if closed { close } else { today };
+    let span = (until - created_day).num_days().max(1);
+    let reached = if closed {
+        rng.range(1, 4) as usize
+    } else {
+        stage
+    };
+    let first_close = close - Duration::days(rng.range(0, 21));
+    let hundred = Decimal::from(100);
+    let first_amount = amount.map(|a| {
+        ((a * Decimal::new(rng.range(70, 110), 2) / hundred).round() * hundred)
+            .max(Decimal::from(500))
+    });
+    let push = |out: &mut Vec<Change>, t, v| out.push(Change { at: t, value: v });
+    push(out, created, Field::Stage(0));
+    push(out, created, Field::Amount(first_amount));
+    push(out, created, Field::CloseDate(When::Date(first_close)));
+    push(
+        out,
+        created,
+        Field::Category(Some(ForecastCategory::Pipeline)),
+    );
+    let mut last = created;
+    for step in 1..=reached {
+        let day = created_day + Duration::days(span * step as i64 / (reached as i64 + 1));
+        let t = at(day, rng.range(0, 540)).max(last + Duration::minutes(1));
+        if t.date_naive() >= until {
+            break;
+        }
+        last = t;
+        push(out, t, Field::Stage(step as u32));
+        let cat = match step {
+            4 => ForecastCategory::Commit,
+            2 | 3 => ForecastCategory::BestCase,
+            _ => ForecastCategory::Pipeline,
+        };
+        push(out, t, Field::Category(Some(cat)));
+        if step == 2 {
+            push(out, t, Field::Amount(amount));
+            push(out, t, Field::CloseDate(When::Date(close)));
+        }
+    }
+    if closed {
+        let t = at(close, rng.range(0, 540)).max(last + Duration::minutes(1));
+        push(out, t, Field::Stage(stage as u32));
+        push(out, t, Field::Category(category));
+        push(out, t, Field::Amount(amount));
+        push(out, t, Field::CloseDate(When::Date(close)));
+    } else {
+        // Bring every field to its current value.
+        let t = last + Duration::minutes(1);
+        push(out, t, Field::Stage(stage as u32));
+        push(out, t, Field::Category(category));
+        push(out, t, Field::Amount(amount));
+        push(out, t, Field::CloseDate(When::Date(close)));
     }
 }
 
