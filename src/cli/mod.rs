@@ -90,6 +90,10 @@ pub fn settings(
         salesops::config::ConfigOrigin::File(p) => p.display().to_string(),
         salesops::config::ConfigOrigin::Embedded => "the built-in config".into(),
     };
+    // Credentials in a snapshot URL are secrets like any other.
+    if let Some(p) = raw.source.path.as_deref() {
+        salesops::redact::register_url(p);
+    }
     let s = salesops::config::Settings::resolve(raw).map_err(|errs| {
         anyhow::anyhow!(
             "{} problem(s) in {name}:\n  {}",

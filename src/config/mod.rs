@@ -20,9 +20,41 @@ pub use report::{PeriodSelector, ReportConfig};
 pub use resolve::{ReportSettings, Settings};
 pub use source::{Secret, SourceConfig, SourceKind};
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+/// Reads a setting that is one of a few names (`kind`, `period`, …); any
+/// other value is an error that lists the valid ones.
+pub(crate) fn by_name<'de, D: Deserializer<'de>, T: Copy>(
+    d: D,
+    names: &[(&str, T)],
+) -> Result<T, D::Error> {
+    let s = String::deserialize(d)?;
+    names
+        .iter()
+        .find(|(n, _)| *n == s.trim())
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let list: Vec<String> = names.iter().map(|(n, _)| format!("{n:?}")).collect();
+            serde::de::Error::custom(format!(
+                "{s:?} is not valid here; use one of: {}",
+                list.join(", ")
+            ))
+        })
+}
+
+/// `impl Deserialize` through `by_name` for an enum of named settings.
+macro_rules! named_setting {
+    ($t:ty { $($name:literal => $v:expr),+ $(,)? }) => {
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                crate::config::by_name(d, &[$(($name, $v)),+])
+            }
+        }
+    };
+}
+pub(crate) use named_setting;
 
 /// The whole config file, as written.
 #[derive(Debug, Clone, Deserialize)]

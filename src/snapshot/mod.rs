@@ -8,7 +8,10 @@
 
 mod json;
 
-pub use json::{parse, parse_with_progress, to_json, LoadError, LoadOptions, RecordError};
+pub use json::{
+    parse, parse_with_progress, to_json, LoadError, LoadOptions, RecordError, MAX_NUMBER,
+    REQUIRED_LISTS,
+};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;

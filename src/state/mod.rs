@@ -73,6 +73,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE runs ADD COLUMN holder TEXT;
     "#,
+    // 3: how many deals each run pulled (a pull with none after a run
+    // that had some stops: `app::empty`)
+    r#"
+    ALTER TABLE runs ADD COLUMN deals_pulled INTEGER;
+    "#,
 ];
 
 /// Instants in the store: UTC, milliseconds, fixed width, so that text
