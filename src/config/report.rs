@@ -20,7 +20,8 @@ super::named_setting!(PeriodSelector {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportConfig {
-    /// Unique name; also the report's folder under `out_dir`. Required.
+    /// Unique name; also the report's folder under `out_dir` (so not
+    /// "outbox", the .eml outbox's folder). Required.
     pub name: String,
     /// previous_month | previous_quarter | current_month | current_quarter.
     /// Default "previous_month".
