@@ -4,7 +4,7 @@
 //! send holds the claims on its (report, period key)s while it works (see
 //! `claim`).
 
-pub mod claim;
+pub(crate) mod claim;
 mod empty;
 pub mod panics;
 mod preflight;

@@ -8,7 +8,7 @@
 pub mod app;
 pub mod config;
 pub mod deliver;
-pub mod error_code;
+pub(crate) mod error_code;
 pub mod metrics;
 pub mod period;
 pub mod redact;

@@ -13,10 +13,10 @@
 //! `<label>@<as_of>` for one still running at as_of, so a report on the
 //! running month can go out again on a later day but never twice a day.
 
-pub mod file;
-pub mod files;
-pub mod message;
-pub mod smtp;
+pub(crate) mod file;
+pub(crate) mod files;
+pub(crate) mod message;
+pub(crate) mod smtp;
 
 use crate::config::{DeliveryConfig, DeliveryKind};
 use crate::period::Period;

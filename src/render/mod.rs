@@ -7,13 +7,13 @@
 //! Computes no figure and sends nothing; the only I/O is reading
 //! `templates_dir` and `chart_font`.
 
-pub mod charts;
+pub(crate) mod charts;
 mod csv;
 pub mod format;
-pub mod labels;
-pub mod model;
-pub mod templates;
-pub mod view;
+pub(crate) mod labels;
+pub(crate) mod model;
+pub(crate) mod templates;
+pub(crate) mod view;
 
 use anyhow::{Context, Result};
 use base64::Engine;

@@ -8,15 +8,15 @@
 //! and one way into the snapshot (`canonical.rs`); each vendor's folder
 //! holds only its wire shapes (`api.rs`) and its mapping (`map.rs`).
 
-pub mod canonical;
-pub mod demo;
+pub(crate) mod canonical;
+pub(crate) mod demo;
 pub mod file;
 mod http;
-pub mod hubspot;
+pub(crate) mod hubspot;
 mod paging;
-pub mod pipedrive;
-pub mod salesforce;
-pub mod wire;
+pub(crate) mod pipedrive;
+pub(crate) mod salesforce;
+pub(crate) mod wire;
 
 pub use http::{Stats, Tuning};
 

@@ -9,7 +9,7 @@
 
 mod claims;
 mod forecasts;
-pub mod holder;
+pub(crate) mod holder;
 mod runs;
 
 pub use claims::Claim;
