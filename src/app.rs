@@ -4,7 +4,10 @@
 //! send holds the claims on its (report, period key)s while it works (see
 //! `claim`).
 
-pub mod claim;
+pub(crate) mod claim;
+mod empty;
+pub mod panics;
+mod preflight;
 mod runlog;
 
 use crate::config::{ConfigOrigin, ReportSettings, Settings};
@@ -20,6 +23,7 @@ use std::path::PathBuf;
 mod output;
 
 pub use crate::deliver::DeliveryOutcome;
+pub use preflight::preflight;
 
 /// What the caller asks for; every field is optional.
 #[derive(Debug, Clone, Default)]
@@ -136,16 +140,42 @@ pub fn plan(
 }
 
 /// Runs the selected reports on one pull of the source, and records each
-/// in the run log (a dry run only in the tracing log).
+/// in the run log (a dry run only in the tracing log). Fails with the
+/// first report's error when any report failed (see `run_each`).
 pub async fn run(
     s: &Settings,
     origin: &ConfigOrigin,
     opts: &RunOptions,
     now: DateTime<Utc>,
 ) -> Result<Vec<ReportOutcome>> {
+    run_each(s, origin, opts, now).await?.into_iter().collect()
+}
+
+/// `run`, giving each report's own result: one report's failure (a
+/// template error, a delivery log that cannot be written) is recorded and
+/// the other reports still run. `Err` when the run as a whole failed
+/// (claims, the pull) and no report ran. A panic (a bug) becomes an
+/// error and a failed run-log row.
+pub async fn run_each(
+    s: &Settings,
+    origin: &ConfigOrigin,
+    opts: &RunOptions,
+    now: DateTime<Utc>,
+) -> Result<Vec<Result<ReportOutcome>>> {
+    use futures::FutureExt;
     let mut log = runlog::RunLog::new(s, opts);
-    let res = run_logged(s, origin, opts, now, &mut log).await;
-    log.finish(&res);
+    let res = std::panic::AssertUnwindSafe(run_logged(s, origin, opts, now, &mut log))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|payload| {
+            let msg = panics::message(payload.as_ref());
+            tracing::error!(
+                error_code = crate::error_code::ErrorCode::InternalError.as_str(),
+                "{msg}"
+            );
+            Err(anyhow::anyhow!(msg))
+        });
+    log.finish(res.as_ref().err());
     res
 }
 
@@ -155,7 +185,7 @@ async fn run_logged(
     opts: &RunOptions,
     now: DateTime<Utc>,
     log: &mut runlog::RunLog,
-) -> Result<Vec<ReportOutcome>> {
+) -> Result<Vec<Result<ReportOutcome>>> {
     let reports: Vec<&ReportSettings> = match &opts.report {
         Some(name) => vec![s.report(name).with_context(|| {
             format!(
@@ -172,6 +202,14 @@ async fn run_logged(
     if reports.is_empty() {
         bail!("the config has no [[reports]]; add one (see config/example.toml)");
     }
+    // What `check` checks, before anything is claimed or pulled.
+    preflight(s).map_err(|errs| {
+        anyhow::anyhow!(
+            "{} problem(s) in the config:\n  {}",
+            errs.len(),
+            errs.join("\n  ")
+        )
+    })?;
     // Plan every report before pulling, so a bad --period fails fast.
     let plans = reports
         .iter()
@@ -207,7 +245,9 @@ async fn run_logged(
         "{}",
         pulled.description
     );
-    log.pulled(pulled.rows());
+    log.pulled(pulled.rows(), pulled.snapshot.deals.len());
+    empty::check(s, &pulled)?;
+    panics::injected();
 
     let mut out = Vec::new();
     for (r, (period, as_of)) in reports.into_iter().zip(plans) {
@@ -215,7 +255,7 @@ async fn run_logged(
             .await
             .with_context(|| format!("report {:?}", r.name));
         log.report_done(&r.name, &res);
-        out.push(res?);
+        out.push(res);
     }
     Ok(out)
 }
@@ -243,10 +283,8 @@ async fn run_one(
     };
     let engine = metrics::Engine::new(&pulled.snapshot, &msettings);
     let teams = metrics::scope::split(&pulled.snapshot, &s.teams).map_err(anyhow::Error::msg)?;
-    let currency = s
-        .currency
-        .clone()
-        .unwrap_or_else(|| pulled.snapshot.currency.clone());
+    // Decided once, by the pull (`source::pull`), for every output.
+    let currency = pulled.snapshot.currency.clone();
     let out_dir = opts.out.clone().unwrap_or_else(|| s.out_dir.clone());
     let ctx = Unit {
         s,

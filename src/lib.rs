@@ -8,8 +8,10 @@
 pub mod app;
 pub mod config;
 pub mod deliver;
+pub(crate) mod error_code;
 pub mod metrics;
 pub mod period;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod schedule;

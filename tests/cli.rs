@@ -56,12 +56,13 @@ fn demo_run_needs_no_config() {
         .stdout(contains("won revenue"))
         .stdout(contains("report.json"));
     let reports = dir.path().join("reports/monthly");
+    // The organisation's period folder (beside the teams' folder).
     let period = fs::read_dir(&reports)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap() != "teams")
+        .unwrap();
+    assert!(reports.join("teams").is_dir(), "the demo fans out to teams");
     let json: serde_json::Value =
         serde_json::from_slice(&fs::read(period.join("report.json")).unwrap()).unwrap();
     assert!(

@@ -32,10 +32,12 @@ impl Fixture {
     ) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let v = common::fixtures().join("vectors");
+        let mut currency = String::from("USD");
         for f in ["crm-early.json", "crm-final.json"] {
             let mut crm: serde_json::Value =
                 serde_json::from_slice(&fs::read(v.join(f)).unwrap()).unwrap();
             edit(&mut crm);
+            currency = crm["currency"].as_str().unwrap_or("USD").to_string();
             fs::write(dir.path().join(f), serde_json::to_vec(&crm).unwrap()).unwrap();
         }
         let abs = |p: &str| dir.path().join(p).display().to_string();
@@ -51,7 +53,9 @@ impl Fixture {
             )
             .replace("to = [\"ceo@example.com\", \"vp@example.com\"]", recipients)
             // The organisation's report alone: team reports have their own tests.
-            .replace("fan_out = \"teams\"", "fan_out = \"none\"");
+            .replace("fan_out = \"teams\"", "fan_out = \"none\"")
+            // The config names the data's currency (salesops converts nothing).
+            .replace("currency = \"USD\"", &format!("currency = {currency:?}"));
         fs::write(
             dir.path().join("salesops.toml"),
             format!("{cfg}\n{delivery}\n"),

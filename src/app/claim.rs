@@ -211,7 +211,7 @@ fn heartbeat(dir: &Path, mut keys: Vec<(String, String)>, ttl: Duration, stop: m
                     tracing::error!(
                         report = %report,
                         period = %key,
-                        error_code = "claim_lost",
+                        error_code = crate::error_code::ErrorCode::ClaimLost.as_str(),
                         "this run lost its claim (stalled longer than {} s?); another process may run the period too; this run will not send it",
                         ttl.as_secs()
                     );

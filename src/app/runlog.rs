@@ -20,6 +20,7 @@ pub(super) struct RunLog {
     fired_at: Option<DateTime<Utc>>,
     store: Option<Store>,
     rows_pulled: Option<usize>,
+    deals_pulled: Option<usize>,
     entries: Vec<Entry>,
 }
 
@@ -63,6 +64,7 @@ impl RunLog {
             fired_at: opts.fired_at,
             store: None,
             rows_pulled: None,
+            deals_pulled: None,
             entries: Vec::new(),
         }
     }
@@ -110,8 +112,9 @@ impl RunLog {
         Ok(())
     }
 
-    pub(super) fn pulled(&mut self, rows: usize) {
+    pub(super) fn pulled(&mut self, rows: usize, deals: usize) {
         self.rows_pulled = Some(rows);
+        self.deals_pulled = Some(deals);
     }
 
     pub(super) fn report_done(&mut self, name: &str, res: &Result<ReportOutcome>) {
@@ -139,12 +142,12 @@ impl RunLog {
         }
     }
 
-    /// Ends every row not ended yet: the run stopped with `res`'s error
-    /// before reaching those reports.
-    pub(super) fn finish(mut self, res: &Result<Vec<ReportOutcome>>) {
-        let err = match res {
-            Err(e) => format!("{e:#}"),
-            Ok(_) => "the run ended without reporting on this report".into(),
+    /// Ends every row not ended yet: the run stopped with `err` before
+    /// reaching those reports.
+    pub(super) fn finish(mut self, err: Option<&anyhow::Error>) {
+        let err = match err {
+            Some(e) => format!("{e:#}"),
+            None => "the run ended without reporting on this report".into(),
         };
         for i in 0..self.entries.len() {
             if !self.entries[i].ended {
@@ -161,6 +164,12 @@ impl RunLog {
         error: Option<&str>,
         (sent, already, failed): (usize, usize, usize),
     ) {
+        // Secrets and control characters from outside never reach the
+        // run log, `history` or the log.
+        let recipients = recipients.map(|r| crate::redact::clean(r, false));
+        let recipients = recipients.as_deref();
+        let error = error.map(|r| crate::redact::clean(r, true));
+        let error = error.as_deref();
         let e = &mut self.entries[i];
         e.ended = true;
         let finished_at = Utc::now();
@@ -170,6 +179,7 @@ impl RunLog {
                 finished_at,
                 outcome,
                 rows_pulled: self.rows_pulled.map(|n| n as i64),
+                deals_pulled: self.deals_pulled.map(|n| n as i64),
                 recipients,
                 error,
             };
@@ -177,7 +187,7 @@ impl RunLog {
                 tracing::error!(
                     report = %e.report,
                     period = %e.key,
-                    error_code = "run_log_write_failed",
+                    error_code = crate::error_code::ErrorCode::RunLogWriteFailed.as_str(),
                     "cannot record the end of this run in the state store ({}): {err:#}",
                     st.path().display()
                 );
@@ -208,7 +218,7 @@ impl RunLog {
             None => ended!(tracing::Level::INFO, "run finished"),
             Some(error) => ended!(
                 tracing::Level::ERROR,
-                error_code = "run_failed",
+                error_code = crate::error_code::ErrorCode::RunFailed.as_str(),
                 error,
                 "run failed"
             ),

@@ -5,6 +5,14 @@ use anyhow::Result;
 
 pub fn check(args: ConfigArg) -> Result<i32> {
     let (s, origin) = super::settings(&args)?;
+    // Everything a run builds before it pulls.
+    salesops::app::preflight(&s).map_err(|errs| {
+        anyhow::anyhow!(
+            "{} problem(s) in the config:\n  {}",
+            errs.len(),
+            errs.join("\n  ")
+        )
+    })?;
     let now = chrono::Utc::now();
     println!(
         "config ok: {}",
@@ -19,7 +27,7 @@ pub fn check(args: ConfigArg) -> Result<i32> {
         s.source
             .path
             .as_deref()
-            .map(|p| format!(" ({p})"))
+            .map(|p| format!(" ({})", salesops::redact::url(p)))
             .unwrap_or_default()
     );
     println!(
@@ -73,6 +81,7 @@ fn delivery_line(d: &salesops::config::DeliveryConfig, out_dir: &std::path::Path
                 Auth::Password => ("password", &d.password, "PASSWORD"),
                 Auth::Xoauth2 => ("xoauth2 token", &d.oauth_token, "OAUTH_TOKEN"),
             };
+            // preflight has made sure it is set.
             let state = match secret {
                 Some(_) => "set".to_string(),
                 None => format!("NOT SET: export SALESOPS__DELIVERY__{var}"),

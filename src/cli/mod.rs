@@ -23,7 +23,8 @@ pub struct Cli {
     /// Log format: text for people, json for containers.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
-    /// More log output (-v info, -vv debug).
+    /// More of salesops' own log output (-v debug, -vv trace). Other
+    /// crates' logs only through SALESOPS_LOG (e.g. SALESOPS_LOG=lettre=debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     #[command(subcommand)]
@@ -90,6 +91,10 @@ pub fn settings(
         salesops::config::ConfigOrigin::File(p) => p.display().to_string(),
         salesops::config::ConfigOrigin::Embedded => "the built-in config".into(),
     };
+    // Credentials in a snapshot URL are secrets like any other.
+    if let Some(p) = raw.source.path.as_deref() {
+        salesops::redact::register_url(p);
+    }
     let s = salesops::config::Settings::resolve(raw).map_err(|errs| {
         anyhow::anyhow!(
             "{} problem(s) in {name}:\n  {}",

@@ -57,14 +57,30 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let outcomes = rt.block_on(app::run(&settings, &origin, &opts, chrono::Utc::now()))?;
-    for o in outcomes.iter().flat_map(|o| o.all()) {
-        print_summary(o);
+    let results = rt.block_on(app::run_each(&settings, &origin, &opts, chrono::Utc::now()))?;
+    let (mut delivered, mut short) = (0, false);
+    let mut failed = Vec::new();
+    for r in results {
+        match r {
+            Ok(o) => {
+                for one in o.all() {
+                    print_summary(one);
+                }
+                delivered += 1;
+                short |= o.failed().next().is_some();
+            }
+            Err(e) => failed.push(format!("{e:#}")),
+        }
     }
-    // 1: some recipient did not get the report (it stays on disk and the
-    // next run sends only to them).
-    let failed = outcomes.iter().any(|o| o.failed().next().is_some());
-    Ok(if failed { 1 } else { 0 })
+    // 2: no report got through; 1: some report or some recipient did not
+    // (recorded: the next run does only what is missing); 0: all went out.
+    if delivered == 0 && !failed.is_empty() {
+        anyhow::bail!("{}", failed.join("\n"));
+    }
+    for e in &failed {
+        eprintln!("salesops: error: {}", salesops::redact::clean(e, true));
+    }
+    Ok(if short || !failed.is_empty() { 1 } else { 0 })
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -151,6 +167,9 @@ fn print_delivery(d: &app::DeliveryOutcome) {
         println!("  dry run: would send to {}", d.would_send.join(", "));
     }
     for (who, why) in &d.failed {
-        eprintln!("salesops: delivery to {who} failed: {why}");
+        eprintln!(
+            "salesops: delivery to {who} failed: {}",
+            salesops::redact::clean(why, false)
+        );
     }
 }

@@ -3,8 +3,7 @@
 use super::source::Secret;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeliveryKind {
     /// Send over SMTP.
     Smtp,
@@ -15,8 +14,12 @@ pub enum DeliveryKind {
     File,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+super::named_setting!(DeliveryKind {
+    "smtp" => DeliveryKind::Smtp,
+    "file" => DeliveryKind::File,
+});
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Security {
     /// STARTTLS, required: the session fails before any credentials are
     /// sent if the server does not offer it (port 587; Microsoft 365, Gmail).
@@ -29,8 +32,13 @@ pub enum Security {
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+super::named_setting!(Security {
+    "starttls" => Security::Starttls,
+    "tls" => Security::Tls,
+    "none" => Security::None,
+});
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Auth {
     /// PLAIN/LOGIN with SALESOPS__DELIVERY__PASSWORD.
     #[default]
@@ -41,6 +49,11 @@ pub enum Auth {
     /// in the environment.
     Xoauth2,
 }
+
+super::named_setting!(Auth {
+    "password" => Auth::Password,
+    "xoauth2" => Auth::Xoauth2,
+});
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,12 +92,13 @@ pub struct DeliveryConfig {
     #[serde(default)]
     pub from: Option<String>,
     /// Bound on one send (connect, TLS, auth and transfer), in seconds; a
-    /// send that takes longer counts as a transient failure. Default 30.
+    /// send that takes longer counts as a transient failure. 1 to 3600;
+    /// default 30.
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
     /// Attempts per recipient when the failure is transient (connection
     /// refused, timeout, 4xx), with 1 s, 2 s, 4 s… between them (at most
-    /// 30 s). A permanent failure (5xx) is not retried. Default 4.
+    /// 30 s). A permanent failure (5xx) is not retried. 1 to 100; default 4.
     #[serde(default = "default_attempts")]
     pub max_attempts: u32,
     /// PEM file of an extra CA to trust (a private relay with its own CA);

@@ -48,9 +48,14 @@ pub fn load(path: Option<&Path>) -> Result<(RawConfig, ConfigOrigin)> {
 
 /// Parses TOML text (named `origin` in errors), optionally with the
 /// `SALESOPS__…` environment on top.
+///
+/// With the environment (a real config file), a secret written in the file
+/// is an error: secrets come from the environment only. Without it
+/// (`Settings::from_toml`, tests), the text stands for every layer.
 pub fn load_str(text: &str, origin: &str, with_env: bool) -> Result<RawConfig> {
     let mut b = Config::builder().add_source(File::from_str(text, FileFormat::Toml));
     if with_env {
+        secrets_in_file(text, origin)?;
         // `prefix_separator` must be set too, or config-rs expects
         // SALESOPS___… (see shared notes, "config prefix trap").
         b = b.add_source(
@@ -74,6 +79,42 @@ pub fn load_str(text: &str, origin: &str, with_env: bool) -> Result<RawConfig> {
             }
         )
     })
+}
+
+/// The secrets `[source]` and `[delivery]` may hold, and the variable
+/// each must come from.
+const SECRETS: &[(&str, &str, &str)] = &[
+    ("source", "token", "SALESOPS__SOURCE__TOKEN"),
+    ("delivery", "password", "SALESOPS__DELIVERY__PASSWORD"),
+    ("delivery", "oauth_token", "SALESOPS__DELIVERY__OAUTH_TOKEN"),
+];
+
+/// Fails when the file itself holds a secret (its value is never shown).
+fn secrets_in_file(text: &str, origin: &str) -> Result<()> {
+    // A file that is not TOML is reported by the loader, with its place.
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    let found: Vec<String> = SECRETS
+        .iter()
+        .filter(|(section, key, _)| {
+            doc.get(*section)
+                .and_then(|s| s.as_table())
+                .is_some_and(|s| s.contains_key(*key))
+        })
+        .map(|(section, key, var)| {
+            if let Some(v) = doc[*section][*key].as_str() {
+                crate::redact::register(v);
+            }
+            format!(
+                "{section}.{key}: a secret must not be written in the config file; remove it and set the environment variable {var} instead"
+            )
+        })
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow!("{origin}: {}", found.join("\n  ")))
 }
 
 /// config-rs messages say "for key `x` in …" after the fact; the path is

@@ -22,9 +22,41 @@ pub use report::{FanOut, PeriodSelector, ReportConfig};
 pub use resolve::{ReportSettings, Settings};
 pub use source::{Secret, SourceConfig, SourceKind};
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+/// Reads a setting that is one of a few names (`kind`, `period`, …); any
+/// other value is an error that lists the valid ones.
+pub(crate) fn by_name<'de, D: Deserializer<'de>, T: Copy>(
+    d: D,
+    names: &[(&str, T)],
+) -> Result<T, D::Error> {
+    let s = String::deserialize(d)?;
+    names
+        .iter()
+        .find(|(n, _)| *n == s.trim())
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let list: Vec<String> = names.iter().map(|(n, _)| format!("{n:?}")).collect();
+            serde::de::Error::custom(format!(
+                "{s:?} is not valid here; use one of: {}",
+                list.join(", ")
+            ))
+        })
+}
+
+/// `impl Deserialize` through `by_name` for an enum of named settings.
+macro_rules! named_setting {
+    ($t:ty { $($name:literal => $v:expr),+ $(,)? }) => {
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                crate::config::by_name(d, &[$(($name, $v)),+])
+            }
+        }
+    };
+}
+pub(crate) use named_setting;
 
 /// The whole config file, as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -34,9 +66,11 @@ pub struct RawConfig {
     /// belongs to. Default "UTC".
     #[serde(default = "defaults::timezone")]
     pub timezone: String,
-    /// ISO 4217 code of the report currency (amounts are taken as they are,
-    /// not converted). Default: the snapshot's own `currency` (USD when it
-    /// names none).
+    /// ISO 4217 code of the report currency. salesops converts nothing: it
+    /// must be the snapshot's own `currency` when the snapshot names one
+    /// (else the run stops), and is the currency of a snapshot that names
+    /// none (and of the CRM connectors). Default: the snapshot's `currency`
+    /// (USD when it names none).
     #[serde(default)]
     pub currency: Option<String>,
     /// First month (1-12) of the fiscal year; quarters follow it. Default 1.
@@ -45,7 +79,8 @@ pub struct RawConfig {
     /// Where the SQLite state (forecast history, sends, runs) lives. Default "state".
     #[serde(default = "defaults::state_dir")]
     pub state_dir: PathBuf,
-    /// Where reports are written. Default "reports".
+    /// Where reports are written (not empty; its `outbox` folder holds the
+    /// .eml files of `kind = "file"` delivery). Default "reports".
     #[serde(default = "defaults::out_dir")]
     pub out_dir: PathBuf,
     /// Role of a rep that has no `[[reps]]` entry. Default "junior".
@@ -66,7 +101,8 @@ pub struct RawConfig {
     /// draw). Default: Nanum Gothic, built into the binary (SIL OFL).
     #[serde(default)]
     pub chart_font: Option<PathBuf>,
-    /// `serve`: seconds a run in flight may take to finish after SIGTERM. Default 120.
+    /// `serve`: seconds a run in flight may take to finish after SIGTERM
+    /// (1 to 86400). Default 120.
     #[serde(default = "defaults::shutdown_timeout_seconds")]
     pub shutdown_timeout_seconds: u64,
     /// `serve`: on start, run each report whose latest scheduled period was
@@ -74,7 +110,7 @@ pub struct RawConfig {
     #[serde(default = "defaults::catch_up")]
     pub catch_up: bool,
     /// `serve`: how long a failed run is retried (with backoff) before it is
-    /// given up. Default 60.
+    /// given up (0 to 525600). Default 60.
     #[serde(default = "defaults::retry_for_minutes")]
     pub retry_for_minutes: u64,
     /// Where the CRM data comes from.
@@ -130,12 +166,12 @@ pub(crate) fn folder_name(name: &str) -> Result<(), String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleConfig {
-    /// Monthly quota in the report currency. Required.
+    /// Monthly quota in the report currency (0 to 10^15). Required.
     pub monthly_quota: Option<f64>,
-    /// Share of revenue paid once the quota is reached. Default 0.10.
+    /// Share of revenue paid once the quota is reached (0 to 1). Default 0.10.
     #[serde(default = "defaults::commission_rate")]
     pub commission_rate: f64,
-    /// Rate paid on revenue above quota. Default: the commission rate.
+    /// Rate paid on revenue above quota (0 to 1). Default: the commission rate.
     #[serde(default)]
     pub accelerator_rate: Option<f64>,
 }
@@ -152,7 +188,7 @@ pub struct RepConfig {
     /// A key of `[roles]`. Default: `default_role`.
     #[serde(default)]
     pub role: Option<String>,
-    /// Monthly quota that replaces the role's. Default: the role's.
+    /// Monthly quota that replaces the role's (0 to 10^15). Default: the role's.
     #[serde(default)]
     pub quota: Option<f64>,
     /// Hire date (YYYY-MM-DD) that replaces the CRM's. Default: the CRM's.
@@ -163,10 +199,12 @@ pub struct RepConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastConfig {
-    /// Growth applied to the historical run-rate. Default 0.05.
+    /// Growth applied to the historical run-rate, from -1 (-100 %) to 10
+    /// (+1000 %). Default 0.05.
     #[serde(default = "defaults::growth_rate")]
     pub growth_rate: f64,
-    /// Revenue a new rep is assumed to bring in each month of the target. Default 5000.
+    /// Revenue a new rep is assumed to bring in each month of the target
+    /// (0 to 10^15). Default 5000.
     #[serde(default = "defaults::new_rep_first_month_revenue")]
     pub new_rep_first_month_revenue: f64,
     /// Finished periods the forecast track record covers. Default 6.
@@ -187,7 +225,8 @@ impl Default for ForecastConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuadrantsConfig {
-    /// Attainment at or above which a rep is a high performer. Default 1.0.
+    /// Attainment at or above which a rep is a high performer (0 to 100).
+    /// Default 1.0.
     #[serde(default = "defaults::high_performer_attainment")]
     pub high_performer_attainment: f64,
 }
@@ -224,13 +263,14 @@ impl Default for ActivitiesConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LeadsConfig {
-    /// Score at which a lead becomes sales-qualified. Default 12.
+    /// Score at which a lead becomes sales-qualified (-10^6 to 10^6). Default 12.
     #[serde(default = "defaults::sql_threshold")]
     pub sql_threshold: f64,
-    /// Answer within this many minutes to count inside the SLA. Default 60.
+    /// Answer within this many minutes to count inside the SLA (0 to 10^7).
+    /// Default 60.
     #[serde(default = "defaults::response_sla_minutes")]
     pub response_sla_minutes: f64,
-    /// Points per score event kind. Default: pricing_page_visit 10,
+    /// Points per score event kind (-10^6 to 10^6 each). Default: pricing_page_visit 10,
     /// email_open 1, email_click 3, wrong_company_details -5, persona_fit 5.
     #[serde(default = "defaults::points")]
     pub points: BTreeMap<String, f64>,

@@ -2,8 +2,7 @@
 
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PeriodSelector {
     PreviousMonth,
     PreviousQuarter,
@@ -11,15 +10,18 @@ pub enum PeriodSelector {
     CurrentQuarter,
 }
 
-impl PeriodSelector {
-    pub const NAMES: &'static str =
-        "previous_month, previous_quarter, current_month, current_quarter";
-}
+super::named_setting!(PeriodSelector {
+    "previous_month" => PeriodSelector::PreviousMonth,
+    "previous_quarter" => PeriodSelector::PreviousQuarter,
+    "current_month" => PeriodSelector::CurrentMonth,
+    "current_quarter" => PeriodSelector::CurrentQuarter,
+});
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportConfig {
-    /// Unique name; also the report's folder under `out_dir`. Required.
+    /// Unique name; also the report's folder under `out_dir` (so not
+    /// "outbox", the .eml outbox's folder). Required.
     pub name: String,
     /// previous_month | previous_quarter | current_month | current_quarter.
     /// Default "previous_month".

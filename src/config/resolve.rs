@@ -174,13 +174,10 @@ impl Settings {
             .map(|(k, v)| {
                 (
                     k.clone(),
-                    number(*v, &format!("leads.points.{k}"), &mut errs),
+                    ranged(*v, &format!("leads.points.{k}"), range::POINTS, &mut errs),
                 )
             })
             .collect();
-        if raw.leads.response_sla_minutes < 0.0 {
-            errs.push("leads.response_sla_minutes: must be 0 or more".into());
-        }
 
         let metrics = metrics::Settings {
             tz,
@@ -188,22 +185,34 @@ impl Settings {
             roles,
             default_role: raw.default_role.clone(),
             rep_rules,
-            growth_rate: number(raw.forecast.growth_rate, "forecast.growth_rate", &mut errs),
+            growth_rate: ranged(
+                raw.forecast.growth_rate,
+                "forecast.growth_rate",
+                range::GROWTH,
+                &mut errs,
+            ),
             new_rep_first_month_revenue: money(
                 raw.forecast.new_rep_first_month_revenue,
                 "forecast.new_rep_first_month_revenue",
                 &mut errs,
             ),
-            high_performer_attainment: number(
+            high_performer_attainment: ranged(
                 raw.quadrants.high_performer_attainment,
                 "quadrants.high_performer_attainment",
+                range::ATTAINMENT,
                 &mut errs,
             ),
             selling_kinds,
-            sql_threshold: number(raw.leads.sql_threshold, "leads.sql_threshold", &mut errs),
-            response_sla_minutes: number(
+            sql_threshold: ranged(
+                raw.leads.sql_threshold,
+                "leads.sql_threshold",
+                range::POINTS,
+                &mut errs,
+            ),
+            response_sla_minutes: ranged(
                 raw.leads.response_sla_minutes,
                 "leads.response_sla_minutes",
+                range::SLA_MINUTES,
                 &mut errs,
             ),
             points,
@@ -220,6 +229,25 @@ impl Settings {
         };
         let teams = super::goals::teams(&raw.teams, &mut errs);
 
+        whole(
+            raw.shutdown_timeout_seconds,
+            "shutdown_timeout_seconds",
+            1,
+            86_400,
+            &mut errs,
+        );
+        whole(
+            raw.retry_for_minutes,
+            "retry_for_minutes",
+            0,
+            525_600,
+            &mut errs,
+        );
+        for (key, dir) in [("state_dir", &raw.state_dir), ("out_dir", &raw.out_dir)] {
+            if dir.as_os_str().to_string_lossy().trim().is_empty() {
+                errs.push(format!("{key}: empty; name a folder (e.g. \"reports\")"));
+            }
+        }
         check_source(&raw.source, &mut errs);
         check_delivery(
             &raw.delivery,
@@ -240,6 +268,13 @@ impl Settings {
             {
                 errs.push(format!(
                     "{key}.name: use letters, digits, '-', '_' or '.' (it names a folder)"
+                ));
+            }
+            if r.name == crate::deliver::file::OUTBOX {
+                errs.push(format!(
+                    "{key}.name: \"{}\" is reserved: the .eml outbox lives in <out_dir>/{}; pick another name",
+                    r.name,
+                    crate::deliver::file::OUTBOX
                 ));
             }
             if !names.insert(r.name.clone()) {
@@ -372,10 +407,31 @@ fn check_locale(s: &str, key: &str, errs: &mut Vec<String>) {
     }
 }
 
-/// A finite number from config, as the decimal it was written as.
-fn number(v: f64, key: &str, errs: &mut Vec<String>) -> Decimal {
+/// The ranges numbers in the config must fall in (documented with each
+/// key): wide enough for any real business, narrow enough that no sum or
+/// product of them and of snapshot amounts can overflow.
+mod range {
+    /// Money: quotas, revenue per new rep (the snapshot's amount bound).
+    pub const MONEY: (f64, f64) = (0.0, 1e15);
+    pub const RATE: (f64, f64) = (0.0, 1.0);
+    /// −1 (everything lost) to 10 (eleven times the run-rate).
+    pub const GROWTH: (f64, f64) = (-1.0, 10.0);
+    pub const ATTAINMENT: (f64, f64) = (0.0, 100.0);
+    pub const POINTS: (f64, f64) = (-1e6, 1e6);
+    /// Minutes: up to about 19 years.
+    pub const SLA_MINUTES: (f64, f64) = (0.0, 1e7);
+}
+
+/// A number from config in `lo..=hi`, as the decimal it was written as.
+fn ranged(v: f64, key: &str, (lo, hi): (f64, f64), errs: &mut Vec<String>) -> Decimal {
     if !v.is_finite() {
         errs.push(format!("{key}: expected a number, got {v}"));
+        return Decimal::ZERO;
+    }
+    if v < lo || v > hi {
+        errs.push(format!(
+            "{key}: {v} is out of range; use a number from {lo} to {hi}"
+        ));
         return Decimal::ZERO;
     }
     Decimal::from_str(&format!("{v}")).unwrap_or_else(|_| {
@@ -385,21 +441,26 @@ fn number(v: f64, key: &str, errs: &mut Vec<String>) -> Decimal {
 }
 
 fn money(v: f64, key: &str, errs: &mut Vec<String>) -> Decimal {
-    let d = number(v, key, errs);
-    if d < Decimal::ZERO {
-        errs.push(format!("{key}: must be 0 or more, got {v}"));
-    }
-    d
+    ranged(v, key, range::MONEY, errs)
 }
 
 fn rate(v: f64, key: &str, errs: &mut Vec<String>) -> Decimal {
-    let d = number(v, key, errs);
-    if d < Decimal::ZERO || d > Decimal::ONE {
+    if !(0.0..=1.0).contains(&v) && v.is_finite() {
         errs.push(format!(
             "{key}: {v} is not a rate between 0 and 1 (write 0.10 for 10 %)"
         ));
+        return Decimal::ZERO;
     }
-    d
+    ranged(v, key, range::RATE, errs)
+}
+
+/// A whole number from config in `lo..=hi`.
+fn whole(v: u64, key: &str, lo: u64, hi: u64, errs: &mut Vec<String>) {
+    if !(lo..=hi).contains(&v) {
+        errs.push(format!(
+            "{key}: {v} is out of range; use a whole number from {lo} to {hi}"
+        ));
+    }
 }
 
 fn check_source(s: &SourceConfig, errs: &mut Vec<String>) {
@@ -455,13 +516,28 @@ fn check_source(s: &SourceConfig, errs: &mut Vec<String>) {
             ));
         }
     }
-    if s.timeout_seconds == 0 {
-        errs.push("source.timeout_seconds: must be at least 1".into());
-    }
-    if s.max_requests_per_second
-        .is_some_and(|r| r.is_nan() || r <= 0.0)
-    {
-        errs.push("source.max_requests_per_second: must be more than 0".into());
+    whole(s.timeout_seconds, "source.timeout_seconds", 1, 86_400, errs);
+    whole(s.max_retries.into(), "source.max_retries", 0, 100, errs);
+    whole(
+        s.max_snapshot_bytes,
+        "source.max_snapshot_bytes",
+        1,
+        1 << 50,
+        errs,
+    );
+    whole(
+        s.download_timeout_seconds,
+        "source.download_timeout_seconds",
+        1,
+        604_800,
+        errs,
+    );
+    if let Some(r) = s.max_requests_per_second {
+        if !(0.001..=10_000.0).contains(&r) {
+            errs.push(format!(
+                "source.max_requests_per_second: {r} is out of range; use a number from 0.001 to 10000"
+            ));
+        }
     }
     super::mapping::check(s, errs);
 }
@@ -479,12 +555,8 @@ fn check_delivery(d: &DeliveryConfig, _has_recipients: &bool, errs: &mut Vec<Str
             _ => {}
         }
     }
-    if d.timeout_seconds == 0 {
-        errs.push("delivery.timeout_seconds: must be at least 1".into());
-    }
-    if d.max_attempts == 0 {
-        errs.push("delivery.max_attempts: must be at least 1".into());
-    }
+    whole(d.timeout_seconds, "delivery.timeout_seconds", 1, 3600, errs);
+    whole(d.max_attempts.into(), "delivery.max_attempts", 1, 100, errs);
 }
 
 impl PeriodSelector {

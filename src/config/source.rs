@@ -4,8 +4,7 @@ use super::mapping::{HubspotMapping, PipedriveMapping, SalesforceMapping};
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SourceKind {
     /// Built-in, deterministic demo CRM (no network).
     #[default]
@@ -16,6 +15,14 @@ pub enum SourceKind {
     Salesforce,
     Pipedrive,
 }
+
+super::named_setting!(SourceKind {
+    "demo" => SourceKind::Demo,
+    "file" => SourceKind::File,
+    "hubspot" => SourceKind::Hubspot,
+    "salesforce" => SourceKind::Salesforce,
+    "pipedrive" => SourceKind::Pipedrive,
+});
 
 impl SourceKind {
     pub fn as_str(&self) -> &'static str {
@@ -35,8 +42,11 @@ impl SourceKind {
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret; from now on `redact` hides it wherever it would be printed.
     pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
+        let s = s.into();
+        crate::redact::register(&s);
+        Secret(s)
     }
     /// The secret itself, for the one place that sends it.
     pub fn expose(&self) -> &str {
@@ -58,7 +68,7 @@ impl fmt::Display for Secret {
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
+        String::deserialize(d).map(Secret::new)
     }
 }
 
@@ -76,6 +86,22 @@ pub struct SourceConfig {
     /// report's data-quality notes) instead of stopping. Default false.
     #[serde(default)]
     pub skip_bad_records: bool,
+    /// Accept a pull that has no deals at all even though the last
+    /// successful run had some. Default false: such a pull (an empty
+    /// export, a CRM answering empty lists) stops the run before anything
+    /// is stored or sent.
+    #[serde(default)]
+    pub allow_empty: bool,
+    /// `file` over http(s): the largest snapshot salesops downloads, in
+    /// bytes (1 to 2^50). The download is spooled to a temporary file and
+    /// read like a local one. Default 4294967296 (4 GiB).
+    #[serde(default = "default_max_snapshot_bytes")]
+    pub max_snapshot_bytes: u64,
+    /// `file` over http(s): how long the whole download may take, in
+    /// seconds (1 to 604800); each read also waits at most
+    /// `timeout_seconds`. Default 3600.
+    #[serde(default = "default_download_timeout")]
+    pub download_timeout_seconds: u64,
     /// API base URL (HubSpot: https://api.hubapi.com; Pipedrive: your company
     /// domain, e.g. https://acme.pipedrive.com). Overridable for tests and proxies.
     #[serde(default)]
@@ -90,18 +116,18 @@ pub struct SourceConfig {
     /// never written in the file.
     #[serde(default)]
     pub token: Option<Secret>,
-    /// Timeout of one HTTP request, in seconds. Default 30.
+    /// Timeout of one HTTP request, in seconds (1 to 86400). Default 30.
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
     /// Requests per second at most, shared by all object types pulled at
-    /// once. Default: the vendor's documented limit less a margin (HubSpot
-    /// 9, Salesforce 10, Pipedrive 8).
+    /// once (0.001 to 10000). Default: the vendor's documented limit less
+    /// a margin (HubSpot 9, Salesforce 10, Pipedrive 8).
     #[serde(default)]
     pub max_requests_per_second: Option<f64>,
     /// How many times a page that failed for a passing reason (server
     /// error, timeout, lost connection) is asked for again, with growing
     /// waits, before the pull fails. Rate-limit answers (429) are waited
-    /// out as the vendor says and do not count. Default 4.
+    /// out as the vendor says and do not count. 0 to 100; default 4.
     #[serde(default = "default_max_retries")]
     pub max_retries: u32,
     /// `[source.hubspot]`: how HubSpot maps into the snapshot. Default:
@@ -126,12 +152,23 @@ fn default_max_retries() -> u32 {
     4
 }
 
+fn default_max_snapshot_bytes() -> u64 {
+    4 << 30
+}
+
+fn default_download_timeout() -> u64 {
+    3600
+}
+
 impl Default for SourceConfig {
     fn default() -> Self {
         SourceConfig {
             kind: SourceKind::Demo,
             path: None,
             skip_bad_records: false,
+            allow_empty: false,
+            max_snapshot_bytes: default_max_snapshot_bytes(),
+            download_timeout_seconds: default_download_timeout(),
             base_url: None,
             instance_url: None,
             api_version: None,

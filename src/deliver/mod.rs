@@ -13,10 +13,10 @@
 //! `<label>@<as_of>` for one still running at as_of, so a report on the
 //! running month can go out again on a later day but never twice a day.
 
-pub mod file;
-pub mod files;
-pub mod message;
-pub mod smtp;
+pub(crate) mod file;
+pub(crate) mod files;
+pub(crate) mod message;
+pub(crate) mod smtp;
 
 use crate::config::{DeliveryConfig, DeliveryKind};
 use crate::period::Period;
@@ -161,6 +161,17 @@ pub async fn deliver(
     }
 
     let outbox = file::outbox_dir(job.out_dir, job.report, job.period_key);
+    if cfg.kind == DeliveryKind::File {
+        // Half-written copies a killed run left in this report's outbox.
+        let report_box = job.out_dir.join(file::OUTBOX).join(job.report);
+        for d in std::fs::read_dir(&report_box)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            files::clean_leftovers(&d.path());
+        }
+    }
     let fail_all = |out: &mut DeliveryOutcome, pending: &[Address], why: &str| {
         for r in pending {
             out.failed.push((r.to_string(), why.to_string()));
@@ -202,7 +213,7 @@ pub async fn deliver(
             Err(SendError::Unreachable(why)) => {
                 tracing::error!(
                     report = job.report,
-                    error_code = "delivery_unreachable",
+                    error_code = crate::error_code::ErrorCode::DeliveryUnreachable.as_str(),
                     "{why}"
                 );
                 fail_all(&mut out, &pending[i..i + 1], &why);
@@ -211,7 +222,7 @@ pub async fn deliver(
                 break;
             }
             Err(e) => {
-                tracing::error!(report = job.report, recipient = %rcpt, error_code = "delivery_refused", "{e}");
+                tracing::error!(report = job.report, recipient = %rcpt, error_code = crate::error_code::ErrorCode::DeliveryRefused.as_str(), "{e}");
                 out.failed.push((rcpt.to_string(), e.to_string()));
             }
         }

@@ -210,7 +210,8 @@ fn error_chain(e: &lettre::transport::smtp::Error) -> String {
         }
         src = c.source();
     }
-    s
+    // The server's words: no control characters, and no secret it echoed.
+    crate::redact::clean(&s, false)
 }
 
 #[cfg(test)]

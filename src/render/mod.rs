@@ -7,13 +7,13 @@
 //! Computes no figure and sends nothing; the only I/O is reading
 //! `templates_dir` and `chart_font`.
 
-pub mod charts;
+pub(crate) mod charts;
 mod csv;
 pub mod format;
-pub mod labels;
-pub mod model;
-pub mod templates;
-pub mod view;
+pub(crate) mod labels;
+pub(crate) mod model;
+pub(crate) mod templates;
+pub(crate) mod view;
 
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -68,8 +68,13 @@ impl Rendered {
     }
 }
 
-/// Renders one report.
+/// Renders one report (on the render thread, whose stack bounds how deep
+/// a user template may recurse).
 pub fn render(input: &Input, opts: &Options) -> Result<Rendered> {
+    templates::on_render_thread(|| render_here(input, opts))
+}
+
+fn render_here(input: &Input, opts: &Options) -> Result<Rendered> {
     let custom = templates::labels_override(opts.templates_dir)?;
     let t = labels::Labels::load(
         input.locale,
@@ -143,13 +148,16 @@ pub fn render(input: &Input, opts: &Options) -> Result<Rendered> {
     });
     let html_file = html(&view)?;
 
+    // A NUL from the CRM (in a name) is written as U+FFFD: no reader of
+    // text, CSV or mail expects one.
+    let nul = |s: String| s.replace('\0', "\u{fffd}");
     Ok(Rendered {
-        subject,
-        text,
-        html_email,
-        html_file,
+        subject: nul(subject),
+        text: nul(text),
+        html_email: nul(html_email),
+        html_file: nul(html_file),
         charts,
         csv_name: view.csv_name.clone(),
-        csv: csv::reps_csv(input.figures),
+        csv: nul(String::from_utf8_lossy(&csv::reps_csv(input.figures)).into_owned()).into_bytes(),
     })
 }

@@ -2,6 +2,12 @@
 //! reachable as `__builtin/<name>` so an override can `{% extends %}` it and
 //! replace one block; files in `templates_dir` replace the built-in of the
 //! same name (zola-style layering). Reading `templates_dir` is the only I/O.
+//!
+//! A user template may recurse (a macro or an include that calls itself)
+//! and tera sets no bound: every macro body and include is given a guard
+//! that fails the render, naming the template, once rendering has used most
+//! of the bounded stack of the render thread (`on_render_thread`), instead
+//! of letting the process die of a stack overflow.
 
 use anyhow::{anyhow, Context, Result};
 use serde_json::Value;
@@ -43,7 +49,114 @@ pub fn load(dir: Option<&Path>, subject: Option<&str>) -> Result<Tera> {
             .map_err(|e| anyhow!("{}", chain(&e)))
             .context("the report's subject template")?;
     }
+    guard_recursion(&mut tera);
     Ok(tera)
+}
+
+/// Stack of the render thread; rendering fails once `DEPTH_LIMIT` of it is
+/// used, leaving the rest for the frames between two guards.
+const RENDER_STACK: usize = 64 << 20;
+const DEPTH_LIMIT: usize = 40 << 20;
+const GUARD: &str = "__salesops_depth_guard";
+
+thread_local! {
+    /// Address near the bottom of the render thread's stack (0: not on it).
+    static STACK_BASE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `f` on a thread with a bounded stack of known size, where the
+/// recursion guard of the templates can measure how deep rendering is.
+pub fn on_render_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("render".into())
+            .stack_size(RENDER_STACK)
+            .spawn_scoped(scope, || {
+                let base = 0u8;
+                STACK_BASE.with(|b| b.set(std::ptr::addr_of!(base) as usize));
+                f()
+            })
+            .expect("cannot start the render thread");
+        match handle.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The guard each macro body and include starts with: renders nothing.
+fn depth_guard(_: &HashMap<String, Value>) -> tera::Result<Value> {
+    let here = 0u8;
+    let here = std::ptr::addr_of!(here) as usize;
+    let base = STACK_BASE.with(|b| b.get());
+    let used = if base == 0 { 0 } else { base.abs_diff(here) };
+    if used > DEPTH_LIMIT {
+        return Err(tera::Error::msg(
+            "templates nest too deeply: a macro or an include calls itself without end",
+        ));
+    }
+    Ok(Value::String(String::new()))
+}
+
+/// Puts a guard at the start of every macro body and before every include.
+fn guard_recursion(tera: &mut Tera) {
+    use tera::ast::{Expr, ExprVal, FunctionCall, Node, WS};
+    fn guard() -> Node {
+        Node::VariableBlock(
+            WS::default(),
+            Expr::new(ExprVal::FunctionCall(FunctionCall {
+                name: GUARD.into(),
+                args: HashMap::new(),
+            })),
+        )
+    }
+    fn walk(body: &mut Vec<Node>) {
+        let mut out = Vec::with_capacity(body.len());
+        for mut node in std::mem::take(body) {
+            match &mut node {
+                Node::Include(..) => out.push(guard()),
+                Node::MacroDefinition(_, m, _) => guard_macro(&mut m.body),
+                Node::Block(_, b, _) => walk(&mut b.body),
+                Node::FilterSection(_, f, _) => walk(&mut f.body),
+                Node::Forloop(_, f, _) => {
+                    walk(&mut f.body);
+                    if let Some(e) = f.empty_body.as_mut() {
+                        walk(e);
+                    }
+                }
+                Node::If(i, _) => {
+                    for (_, _, b) in i.conditions.iter_mut() {
+                        walk(b);
+                    }
+                    if let Some((_, b)) = i.otherwise.as_mut() {
+                        walk(b);
+                    }
+                }
+                _ => {}
+            }
+            out.push(node);
+        }
+        *body = out;
+    }
+    fn guard_macro(body: &mut Vec<Node>) {
+        walk(body);
+        body.insert(0, guard());
+    }
+    tera.register_function(GUARD, depth_guard);
+    for t in tera.templates.values_mut() {
+        walk(&mut t.ast);
+        for m in t.macros.values_mut() {
+            guard_macro(&mut m.body);
+        }
+        for b in t.blocks.values_mut() {
+            walk(&mut b.body);
+        }
+        for defs in t.blocks_definitions.values_mut() {
+            for (_, b) in defs.iter_mut() {
+                walk(&mut b.body);
+            }
+        }
+    }
 }
 
 /// The text of `templates_dir/labels.toml`, if there is one.
@@ -154,6 +267,22 @@ mod tests {
         assert!(err.to_string().contains("template subject.txt"), "{err}");
         assert!(err.to_string().contains("nope"), "{err}");
         assert!(load(None, Some("{% if %}")).is_err());
+    }
+
+    #[test]
+    fn a_macro_that_calls_itself_fails_naming_the_template() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("report.txt"),
+            "{% macro f(n) %}{{ self::f(n=n+1) }}{% endmacro f %}{{ self::f(n=0) }}",
+        )
+        .unwrap();
+        let tera = load(Some(dir.path()), None).unwrap();
+        let err = on_render_thread(|| render(&tera, "report.txt", &tera::Context::new()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("template report.txt"), "{err}");
+        assert!(err.contains("nest too deeply"), "{err}");
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub(super) fn fire(ctx: &Arc<Ctx>, i: usize, at: DateTime<Utc>, trigger: Trigger
         tracing::warn!(
             report = %name,
             fired_at,
-            error_code = "tick_skipped",
+            error_code = crate::error_code::ErrorCode::TickSkipped.as_str(),
             "skipped this fire: the previous run of this report is still going"
         );
         return;
@@ -106,7 +106,7 @@ async fn with_retries(ctx: &Ctx, i: usize, at: DateTime<Utc>, mut trigger: Trigg
                     tracing::warn!(
                         report = %r.name,
                         period = %f.key,
-                        error_code = "claim_busy",
+                        error_code = crate::error_code::ErrorCode::ClaimBusy.as_str(),
                         "another process ({h}) still holds this period after retry_for_minutes; leaving it to that process (catch-up checks it at the next start)"
                     );
                     return;
@@ -127,7 +127,7 @@ async fn with_retries(ctx: &Ctx, i: usize, at: DateTime<Utc>, mut trigger: Trigg
                         period = %f.key,
                         attempts = failures,
                         retry_for_minutes = ctx.settings.retry_for_minutes,
-                        error_code = "run_given_up",
+                        error_code = crate::error_code::ErrorCode::RunGivenUp.as_str(),
                         error = %format!("{e:#}"),
                         "giving up on this period after {failures} failed attempt(s); it runs again at the next start of serve (catch-up) or with salesops run --report {}",
                         r.name

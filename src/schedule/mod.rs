@@ -4,7 +4,7 @@
 //! `attempt`).
 
 mod attempt;
-pub mod cron;
+pub(crate) mod cron;
 pub mod plan;
 pub mod serve;
 

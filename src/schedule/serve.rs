@@ -172,7 +172,7 @@ fn arm(
         if let Err(e) = added {
             tracing::error!(
                 report = %sc.report.name,
-                error_code = "arm_failed",
+                error_code = crate::error_code::ErrorCode::ArmFailed.as_str(),
                 "cannot arm the next fire in the scheduler: {e}"
             );
         }
@@ -274,7 +274,7 @@ async fn shutdown(
         }
         _ = tokio::time::sleep(limit) => {
             tracing::error!(
-                error_code = "shutdown_timeout",
+                error_code = crate::error_code::ErrorCode::ShutdownTimeout.as_str(),
                 runs_in_flight = ctx.tracker.len(),
                 "runs still going after shutdown_timeout_seconds = {}; exiting anyway (their claims are taken over at the next start, and catch-up runs the period again)",
                 limit.as_secs()
@@ -284,7 +284,7 @@ async fn shutdown(
         s = signals.recv() => {
             tracing::error!(
                 signal = s,
-                error_code = "shutdown_forced",
+                error_code = crate::error_code::ErrorCode::ShutdownForced.as_str(),
                 runs_in_flight = ctx.tracker.len(),
                 "second signal: exiting now without waiting for runs in flight"
             );

@@ -10,7 +10,10 @@ mod books;
 mod json;
 
 pub use books::{deal_at, Books, DealAt};
-pub use json::{parse, parse_with_progress, to_json, LoadError, LoadOptions, RecordError};
+pub use json::{
+    parse, parse_with_progress, to_json, LoadError, LoadOptions, RecordError, MAX_NUMBER,
+    REQUIRED_LISTS,
+};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;

@@ -164,7 +164,7 @@ pub fn generate(today: NaiveDate) -> Snapshot {
     let mut changes = Vec::new();
     let mut activities = Vec::new();
     // Each rep's deals that are still open on the day: activities link to them.
-    let mut open: Vec<Vec<(usize, NaiveDate)>> = vec![Vec::new(); reps.len()];
+    let mut open: Vec<Vec<(usize, NaiveDate, bool)>> = vec![Vec::new(); reps.len()];
     let mut day = first_day;
     while day < today {
         let workday = !matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
@@ -173,7 +173,7 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                 continue;
             }
             let skill = REPS[ri].4;
-            open[ri].retain(|(_, close)| *close >= day);
+            open[ri].retain(|(_, close, _)| *close >= day);
             // About eight new deals a month per rep.
             if rng.chance(0.30) {
                 let created = at(day, rng.range(0, 540));
@@ -236,7 +236,7 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                     deal_type,
                     history: first..changes.len() as u32,
                 });
-                open[ri].push((n, close));
+                open[ri].push((n, close, stage == 6));
             }
             for _ in 0..rng.range(2, 6) {
                 let kind = match rng.range(0, 99) {
@@ -274,12 +274,16 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                         | ActivityKind::Meeting
                         | ActivityKind::Social
                 );
-                let deal = if selling && !open[ri].is_empty() && rng.chance(0.7) {
+                // Deals that end up lost get fewer follow-ups (the seed: reps
+                // who lose deals often did not follow up).
+                let mut deal = DealLink::None;
+                if selling && !open[ri].is_empty() && rng.chance(0.7) {
                     let pick = rng.range(0, open[ri].len() as i64 - 1) as usize;
-                    DealLink::Deal(open[ri][pick].0 as u32)
-                } else {
-                    DealLink::None
-                };
+                    let (d, _, lost) = open[ri][pick];
+                    if !lost || rng.chance(0.45) {
+                        deal = DealLink::Deal(d as u32);
+                    }
+                }
                 activities.push(Activity {
                     id: format!("act-{:06}", activities.len()),
                     owner: Some(ri),

@@ -1,4 +1,10 @@
 //! The `file` source: canonical snapshot JSON from a path or an http(s) URL.
+//!
+//! A download is spooled to a temporary file, bounded in size
+//! (`max_snapshot_bytes`), per read (`timeout_seconds`) and as a whole
+//! (`download_timeout_seconds`), then read like a local file (memory
+//! mapped). A URL is printed only through `redact::url`, and its
+//! credentials are registered as secrets.
 
 use super::{describe, Pulled};
 use crate::config::{ConfigOrigin, SourceConfig};
@@ -35,12 +41,15 @@ pub async fn pull(src: &SourceConfig, origin: &ConfigOrigin) -> Result<Pulled> {
             stats: Default::default(),
         });
     }
-    let bytes = fetch(location, src.timeout_seconds).await?;
-    let snapshot = tokio::task::spawn_blocking(move || snapshot::parse(&bytes, opts))
-        .await?
-        .with_context(|| format!("snapshot {location}"))?;
+    crate::redact::register_url(location);
+    let shown = crate::redact::url(location);
+    let spooled = fetch(location, &shown, src).await?;
+    let name = shown.clone();
+    let snapshot =
+        tokio::task::spawn_blocking(move || read_mapped(spooled.as_file(), &name, opts, 32 << 20))
+            .await??;
     Ok(Pulled {
-        description: describe(&format!("file {location}"), &snapshot),
+        description: describe(&format!("file {shown}"), &snapshot),
         snapshot,
         stats: Default::default(),
     })
@@ -50,31 +59,30 @@ pub async fn pull(src: &SourceConfig, origin: &ConfigOrigin) -> Result<Pulled> {
 /// back to the OS as parsing moves on: a 1 GB export never sits in memory
 /// whole next to the snapshot built from it.
 pub fn read_file(path: &std::path::Path, opts: LoadOptions) -> Result<snapshot::Snapshot> {
-    read_mapped(path, opts, 32 << 20)
-}
-
-/// `read_file`, keeping `keep_behind` bytes behind the reader mapped.
-fn read_mapped(
-    path: &std::path::Path,
-    opts: LoadOptions,
-    keep_behind: usize,
-) -> Result<snapshot::Snapshot> {
     let file = std::fs::File::open(path).with_context(|| {
         format!(
             "cannot read the snapshot file {}: check [source] path",
             path.display()
         )
     })?;
+    read_mapped(&file, &path.display().to_string(), opts, 32 << 20)
+}
+
+/// `read_file` of an open file named `name`, keeping `keep_behind` bytes
+/// behind the reader mapped.
+fn read_mapped(
+    file: &std::fs::File,
+    name: &str,
+    opts: LoadOptions,
+    keep_behind: usize,
+) -> Result<snapshot::Snapshot> {
     if file.metadata()?.len() == 0 {
-        anyhow::bail!(
-            "the snapshot file {} is empty: check [source] path",
-            path.display()
-        );
+        anyhow::bail!("the snapshot {name} is empty: check [source] path");
     }
     // SAFETY: the file is only read. Were another process to truncate it
     // meanwhile, reading could fault; exports are written before they are read.
-    let map = unsafe { memmap2::Mmap::map(&file) }
-        .with_context(|| format!("cannot read the snapshot file {}", path.display()))?;
+    let map = unsafe { memmap2::Mmap::map(file) }
+        .with_context(|| format!("cannot read the snapshot {name}"))?;
     const PAGE: usize = 4096;
     let released = std::sync::atomic::AtomicUsize::new(0);
     let progress = |reached: usize| {
@@ -94,30 +102,63 @@ fn read_mapped(
         }
     };
     snapshot::parse_with_progress(&map, opts, Some(&progress))
-        .with_context(|| format!("snapshot {}", path.display()))
+        .with_context(|| format!("snapshot {name}"))
 }
 
-async fn fetch(url: &str, timeout_seconds: u64) -> Result<Vec<u8>> {
+/// Downloads `url` (printed as `shown`) into an unnamed temporary file.
+async fn fetch(url: &str, shown: &str, src: &SourceConfig) -> Result<tempfile::NamedTempFile> {
+    let per_read = Duration::from_secs(src.timeout_seconds);
     let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(timeout_seconds.min(30)))
-        .timeout(Duration::from_secs(timeout_seconds))
+        .connect_timeout(per_read.min(Duration::from_secs(30)))
+        .read_timeout(per_read)
         .build()?;
-    let resp = client
-        .get(url)
-        .send()
-        .await
-        .with_context(|| format!("cannot fetch the snapshot from {url}"))?;
-    let status = resp.status();
-    if !status.is_success() {
+    let whole = Duration::from_secs(src.download_timeout_seconds);
+    let max = src.max_snapshot_bytes;
+    let too_large = || {
+        anyhow::anyhow!(
+            "the snapshot at {shown} is larger than [source] max_snapshot_bytes ({max} bytes): raise max_snapshot_bytes if it is right, or check the URL"
+        )
+    };
+    let download = async {
+        let mut resp = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| e.without_url())
+            .with_context(|| format!("cannot fetch the snapshot from {shown}"))?;
+        let status = resp.status();
+        if !status.is_success() {
+            anyhow::bail!(
+                "fetching the snapshot from {shown}: the server answered {status}; check [source] path"
+            );
+        }
+        if resp.content_length().is_some_and(|n| n > max) {
+            return Err(too_large());
+        }
+        let mut spool = tempfile::NamedTempFile::new()
+            .context("cannot create a temporary file for the snapshot download (check TMPDIR)")?;
+        let mut written: u64 = 0;
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| e.without_url())
+            .with_context(|| format!("reading the snapshot from {shown}"))?
+        {
+            written += chunk.len() as u64;
+            if written > max {
+                return Err(too_large());
+            }
+            std::io::Write::write_all(&mut spool, &chunk)
+                .context("cannot write the snapshot download to a temporary file (check TMPDIR)")?;
+        }
+        Ok(spool)
+    };
+    tokio::time::timeout(whole, download).await.unwrap_or_else(|_| {
         anyhow::bail!(
-            "fetching the snapshot from {url}: the server answered {status}; check [source] path"
-        );
-    }
-    Ok(resp
-        .bytes()
-        .await
-        .with_context(|| format!("reading the snapshot from {url}"))?
-        .to_vec())
+            "the snapshot download from {shown} took longer than [source] download_timeout_seconds ({} s)",
+            whole.as_secs()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -132,7 +173,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("crm.json");
         std::fs::write(&path, &text).unwrap();
-        let mapped = read_mapped(&path, LoadOptions::default(), 8192).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let mapped = read_mapped(&file, "crm.json", LoadOptions::default(), 8192).unwrap();
         let direct = snapshot::parse(text.as_bytes(), LoadOptions::default()).unwrap();
         assert!(mapped.activities.len() > 4 * 4096);
         assert_eq!(mapped.deals, direct.deals);

@@ -319,7 +319,9 @@ impl Http {
         if status.is_success() {
             return Attempt::Done(body, headers);
         }
+        // The CRM's own words, on one line, with no control characters.
         let said = (self.vendor.message)(&body).unwrap_or_else(|| snippet(&body));
+        let said = crate::redact::controls(&said, false);
         let answer = format!("the API answered {status}: {said}");
         if let Some(r) = (self.vendor.refusal)(status, &headers, &body) {
             return match r {

@@ -8,15 +8,15 @@
 //! and one way into the snapshot (`canonical.rs`); each vendor's folder
 //! holds only its wire shapes (`api.rs`) and its mapping (`map.rs`).
 
-pub mod canonical;
-pub mod demo;
+pub(crate) mod canonical;
+pub(crate) mod demo;
 pub mod file;
 mod http;
-pub mod hubspot;
+pub(crate) mod hubspot;
 mod paging;
-pub mod pipedrive;
-pub mod salesforce;
-pub mod wire;
+pub(crate) mod pipedrive;
+pub(crate) mod salesforce;
+pub(crate) mod wire;
 
 pub use http::{Stats, Tuning};
 
@@ -66,7 +66,7 @@ pub async fn pull_tuned(
     tuning: &Tuning,
 ) -> Result<Pulled> {
     let src = &settings.source;
-    match src.kind {
+    let mut pulled = match src.kind {
         SourceKind::Demo => {
             let snapshot = demo::generate(today);
             Ok(Pulled {
@@ -79,6 +79,24 @@ pub async fn pull_tuned(
         SourceKind::Hubspot => hubspot::pull(settings, tuning).await,
         SourceKind::Salesforce => salesforce::pull(settings, tuning).await,
         SourceKind::Pipedrive => pipedrive::pull(settings, tuning).await,
+    }?;
+    pulled.snapshot.currency = currency(settings.currency.as_deref(), &pulled.snapshot.currency)?;
+    Ok(pulled)
+}
+
+/// The report currency, decided once, here, for every output (report.json,
+/// the summary, the email): what the data says its amounts are in, else
+/// the config's `currency`, else USD. salesops converts nothing, so a
+/// config currency that differs from the data's is an error.
+pub fn currency(config: Option<&str>, data: &str) -> Result<String> {
+    match (config, data) {
+        (None, "") => Ok("USD".into()),
+        (None, d) => Ok(d.into()),
+        (Some(c), "") => Ok(c.into()),
+        (Some(c), d) if c.eq_ignore_ascii_case(d) => Ok(d.into()),
+        (Some(c), d) => anyhow::bail!(
+            "currency: the config says {c:?} but the CRM data's amounts are in {d}, and salesops does not convert between currencies: set currency = {d:?} in the config (or remove it)"
+        ),
     }
 }
 

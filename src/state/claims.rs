@@ -223,6 +223,7 @@ mod tests {
             finished_at: t(2),
             outcome,
             rows_pulled: Some(10),
+            deals_pulled: Some(4),
             recipients: None,
             error: None,
         };
@@ -269,6 +270,7 @@ mod tests {
                 finished_at: t(1),
                 outcome: "ok",
                 rows_pulled: Some(1),
+                deals_pulled: Some(0),
                 recipients: None,
                 error: None,
             },

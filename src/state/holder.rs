@@ -58,6 +58,41 @@ pub fn is_dead(holder: &str) -> bool {
     !pid_exists(pid)
 }
 
+/// This process as part of a file name (`<host hash>+<pid>+<nonce>`):
+/// temporary files and folders carry it, so that a later run can tell
+/// those of a process that died from those of one still writing.
+pub fn file_tag() -> String {
+    let me = me();
+    format!("{:016x}+{}+{}", host_hash(&me.host), me.pid, me.nonce)
+}
+
+/// True only when the process that wrote `tag` (`file_tag`) surely no
+/// longer runs.
+pub fn tag_is_dead(tag: &str) -> bool {
+    let me = me();
+    let mut parts = tag.splitn(3, '+');
+    let (Some(host), Some(pid), Some(nonce)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    if host != format!("{:016x}", host_hash(&me.host)) {
+        return false;
+    }
+    if pid == me.pid {
+        return nonce != me.nonce;
+    }
+    !pid_exists(pid)
+}
+
+/// FNV-1a: stable across builds (file names outlive the process).
+fn host_hash(host: &str) -> u64 {
+    host.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 #[cfg(unix)]
 fn pid_exists(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
@@ -126,5 +161,13 @@ mod tests {
         // Another host, or a name we cannot read: wait for the TTL.
         assert!(!is_dead(&format!("elsewhere/{gone}/abc")));
         assert!(!is_dead("garbage"));
+        // The same as file tags.
+        let tag = file_tag();
+        assert!(!tag_is_dead(&tag));
+        let (hash, _) = tag.split_once('+').unwrap();
+        assert!(tag_is_dead(&format!("{hash}+{gone}+abc")));
+        assert!(!tag_is_dead(&format!("{hash}+{parent}+abc")));
+        assert!(!tag_is_dead(&format!("0000000000000000+{gone}+abc")));
+        assert!(!tag_is_dead("garbage"));
     }
 }

@@ -9,7 +9,7 @@
 
 mod claims;
 mod forecasts;
-pub mod holder;
+pub(crate) mod holder;
 mod runs;
 
 pub use claims::Claim;
@@ -93,6 +93,11 @@ const MIGRATIONS: &[&str] = &[
         FROM forecasts;
     DROP TABLE forecasts;
     ALTER TABLE forecasts_by_team RENAME TO forecasts;
+    "#,
+    // 4: how many deals each run pulled (a pull with none after a run
+    // that had some stops: `app::empty`)
+    r#"
+    ALTER TABLE runs ADD COLUMN deals_pulled INTEGER;
     "#,
 ];
 

@@ -81,14 +81,15 @@ impl Store {
     /// Ends a run log row with its outcome ("ok", "partial", "failed").
     pub fn run_finished(&mut self, id: i64, end: &RunEnd<'_>) -> Result<()> {
         self.conn().execute(
-            "UPDATE runs SET finished_at = ?2, outcome = ?3, rows_pulled = ?4, recipients = ?5, error = ?6 WHERE id = ?1",
+            "UPDATE runs SET finished_at = ?2, outcome = ?3, rows_pulled = ?4, recipients = ?5, error = ?6, deals_pulled = ?7 WHERE id = ?1",
             rusqlite::params![
                 id,
                 ts(end.finished_at),
                 end.outcome,
                 end.rows_pulled,
                 end.recipients,
-                end.error
+                end.error,
+                end.deals_pulled
             ],
         )?;
         Ok(())
@@ -128,6 +129,20 @@ impl Store {
                 "SELECT outcome FROM runs WHERE report = ?1 AND period = ?2
                  ORDER BY outcome = 'ok' DESC, id DESC LIMIT 1",
                 [report, period],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// How many deals the latest successful run pulled (any report);
+    /// None when no successful run recorded it.
+    pub fn last_ok_deals(&mut self) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT deals_pulled FROM runs WHERE outcome = 'ok' AND deals_pulled IS NOT NULL
+                 ORDER BY id DESC LIMIT 1",
+                [],
                 |r| r.get(0),
             )
             .optional()?)
@@ -173,6 +188,8 @@ pub struct RunEnd<'a> {
     pub finished_at: DateTime<Utc>,
     pub outcome: &'a str,
     pub rows_pulled: Option<i64>,
+    /// How many of those rows were deals.
+    pub deals_pulled: Option<i64>,
     /// JSON: {"sent": [..], "already": [..], "failed": [[addr, reason], ..]}
     pub recipients: Option<&'a str>,
     pub error: Option<&'a str>,

@@ -12,10 +12,17 @@ mod raw;
 mod stream;
 mod write;
 
-pub use stream::{parse, parse_with_progress};
+pub use stream::{parse, parse_with_progress, REQUIRED_LISTS};
 pub use write::to_json;
 
 use std::fmt;
+
+/// The largest number (in size) a snapshot may hold: an amount, a
+/// duration, a score. 10^15 is beyond any deal in any currency, and at that
+/// bound the sums and products the figures take of a billion records stay
+/// inside the exact decimal range (about 7.9 × 10^28), so no figure can
+/// overflow. A larger value is a broken record.
+pub const MAX_NUMBER: i64 = 1_000_000_000_000_000;
 
 /// How strict loading is.
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,6 +57,10 @@ impl fmt::Display for RecordError {
 pub enum LoadError {
     #[error("not valid snapshot JSON at {path}: {message}")]
     Syntax { path: String, message: String },
+    /// The document as a whole breaks a rule (a required list or a valid
+    /// currency is missing).
+    #[error("{0}")]
+    Shape(String),
     #[error("{} broken record(s); fix them in the source, or set [source] skip_bad_records = true to skip them:\n  {}", .0.len(), list_errors(.0))]
     Records(Vec<RecordError>),
 }
@@ -168,6 +179,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("deals"), "{err}");
+    }
+
+    #[test]
+    fn an_amount_too_large_to_sum_is_a_broken_record() {
+        for big in [
+            json!(1e28),
+            json!("1e28"),
+            json!("99999999999999999999999999999999"),
+        ] {
+            let mut v = base();
+            v["deals"][0]["amount"] = big;
+            let err = load(v).unwrap_err().to_string();
+            assert!(err.contains(r#"deals[0] (id "d1").amount: "#), "{err}");
+            assert!(err.contains("is too large"), "{err}");
+        }
+        let mut v = base();
+        v["deals"][0]["amount"] = json!(1e28);
+        assert!(load(v)
+            .unwrap_err()
+            .to_string()
+            .contains("amount: 1e28 is too large"));
+    }
+
+    #[test]
+    fn the_three_lists_are_required_and_a_bom_is_skipped() {
+        let err = parse(b"{}", LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"reps\", \"stages\", \"deals\""), "{err}");
+        let text = format!("\u{feff}{}", base());
+        assert_eq!(
+            parse(text.as_bytes(), LoadOptions::default())
+                .unwrap()
+                .deals
+                .len(),
+            1
+        );
+        let mut v = base();
+        v["currency"] = json!("US Dollars");
+        let err = load(v).unwrap_err().to_string();
+        assert!(err.contains("currency: \"US Dollars\""), "{err}");
     }
 
     #[test]

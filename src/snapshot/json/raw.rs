@@ -245,16 +245,33 @@ pub(super) mod read {
         }
     }
 
-    /// A number, or a string holding one ("12000.50").
+    /// A number, or a string holding one ("12000.50"), at most
+    /// `MAX_NUMBER` in size.
     pub fn decimal(v: &F) -> Result<Option<Decimal>, String> {
+        let too_large = |shown: &str| {
+            format!(
+                "{shown} is too large (the limit is {})",
+                super::super::MAX_NUMBER
+            )
+        };
+        let max = Decimal::from(super::super::MAX_NUMBER);
         match present(v) {
             None => Ok(None),
+            Some(Scalar::Num(n)) if n.abs() > super::super::MAX_NUMBER as f64 => {
+                Err(too_large(&format!("{n:e}")))
+            }
             Some(Scalar::Num(n)) => number(*n).map(Some),
             Some(Scalar::Str(s)) if s.trim().is_empty() => Ok(None),
-            Some(Scalar::Str(s)) => Decimal::from_str(s.trim())
-                .or_else(|_| Decimal::from_scientific(s.trim()))
-                .map(Some)
-                .map_err(|_| format!("{s:?} is not a number")),
+            Some(Scalar::Str(s)) => {
+                match Decimal::from_str(s.trim()).or_else(|_| Decimal::from_scientific(s.trim())) {
+                    Ok(d) if d.abs() > max => Err(too_large(&format!("{s:?}"))),
+                    Ok(d) => Ok(Some(d)),
+                    Err(_) if s.trim().parse::<f64>().is_ok_and(|f| f.is_finite()) => {
+                        Err(too_large(&format!("{s:?}")))
+                    }
+                    Err(_) => Err(format!("{s:?} is not a number")),
+                }
+            }
             Some(other) => Err(format!("expected a number, got {other}")),
         }
     }

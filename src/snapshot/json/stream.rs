@@ -37,7 +37,6 @@ impl List {
 /// Records travel from the JSON reader to the builder in batches: reading
 /// (tokenizing) and building (dates, decimals, ids) run on two threads.
 enum Msg<'a> {
-    Currency(String),
     /// Data-quality notes a saved pull carries (`pull --save`).
     Notes(Vec<String>),
     Reps(usize, Vec<RawRep<'a>>),
@@ -54,7 +53,6 @@ const BATCH: usize = 4096;
 impl Builder {
     fn apply(&mut self, msg: Msg) {
         match msg {
-            Msg::Currency(c) => self.snap.currency = c,
             Msg::Notes(n) => self.snap.notes.extend(n),
             Msg::Reps(first, v) => v
                 .into_iter()
@@ -101,7 +99,15 @@ struct Reader<'a, 'r> {
     needs_second_pass: bool,
     /// Where the reader is, for syntax errors: (list, index).
     position: (&'static str, usize),
+    /// Which of `REQUIRED_LISTS` the document has.
+    present: [bool; 3],
+    /// `currency` as written, when the document names one.
+    currency: Option<String>,
 }
+
+/// The keys a snapshot must have (CANONICAL.md); `activities` and `leads`
+/// may be left out.
+pub const REQUIRED_LISTS: [&str; 3] = ["reps", "stages", "deals"];
 
 impl<'a> Reader<'a, '_> {
     fn send(&self, msg: Msg<'a>) {
@@ -192,11 +198,16 @@ impl<'de: 'a, 'a> Visitor<'de> for TopSeed<'_, 'a, '_> {
         let r = self.0;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             r.position = ("the top level", 0);
+            if let Some(i) = REQUIRED_LISTS.iter().position(|k| *k == key) {
+                r.present[i] = true;
+            }
             let list = match key.as_ref() {
                 "currency" => {
-                    if let Ok(Some(c)) = read::string(&Some(map.next_value::<Scalar>()?)) {
-                        r.send(Msg::Currency(c.trim().to_ascii_uppercase()));
-                    }
+                    let v = map.next_value::<Scalar>()?;
+                    r.currency = Some(match read::string(&Some(v.clone())) {
+                        Ok(Some(c)) => c,
+                        _ => v.to_string(),
+                    });
                     continue;
                 }
                 "notes" => {
@@ -254,14 +265,21 @@ impl<'de: 'a, 'a> Visitor<'de> for TopSeed<'_, 'a, '_> {
     }
 }
 
+/// What one pass saw of the document as a whole.
+struct Pass {
+    /// References came after the records that use them: read again.
+    needs_second_pass: bool,
+    present: [bool; 3],
+    currency: Option<String>,
+}
+
 /// One read of the document: the reader thread tokenizes, this thread builds.
-/// Returns whether a second pass is needed (references came late).
 fn read_pass(
     bytes: &[u8],
     b: &mut Builder,
     refs_preloaded: bool,
     progress: Option<&(dyn Fn(usize) + Sync)>,
-) -> Result<bool, LoadError> {
+) -> Result<Pass, LoadError> {
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Msg>(8);
         let reader = std::thread::Builder::new()
@@ -276,10 +294,17 @@ fn read_pass(
                     seen_stages: refs_preloaded,
                     needs_second_pass: false,
                     position: ("the top level", 0),
+                    present: [false; 3],
+                    currency: None,
                 };
                 let mut de = serde_json::Deserializer::from_slice(bytes);
                 let result = TopSeed(&mut r).deserialize(&mut de).and_then(|_| de.end());
-                result.map(|_| r.needs_second_pass).map_err(|e| {
+                let pass = Pass {
+                    needs_second_pass: r.needs_second_pass,
+                    present: r.present,
+                    currency: r.currency.take(),
+                };
+                result.map(|_| pass).map_err(|e| {
                     let (list, i) = r.position;
                     let path = match (list, i) {
                         ("the top level", _) | (_, usize::MAX) => list.to_string(),
@@ -314,8 +339,37 @@ pub fn parse_with_progress(
     opts: LoadOptions,
     progress: Option<&(dyn Fn(usize) + Sync)>,
 ) -> Result<Snapshot, LoadError> {
+    // A UTF-8 byte order mark (some Windows exports write one) is skipped.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut b = Builder::new();
-    if read_pass(bytes, &mut b, false, progress)? {
+    let pass = read_pass(bytes, &mut b, false, progress)?;
+    let missing: Vec<String> = REQUIRED_LISTS
+        .iter()
+        .zip(pass.present)
+        .filter(|(_, seen)| !seen)
+        .map(|(k, _)| format!("{k:?}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(LoadError::Shape(format!(
+            "the snapshot has no {} list: a snapshot must have \"reps\", \"stages\" and \"deals\" (an empty list is fine); see the canonical format (docs/connectors.md)",
+            missing.join(", ")
+        )));
+    }
+    // The currency is checked here, and left empty when the document names
+    // none: the source decides it then (`source::pull`).
+    b.snap.currency = match pass.currency {
+        None => String::new(),
+        Some(c) => {
+            let code = c.trim().to_ascii_uppercase();
+            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return Err(LoadError::Shape(format!(
+                    "currency: {c:?} is not a three-letter ISO 4217 code such as \"USD\" or \"KRW\""
+                )));
+            }
+            code
+        }
+    };
+    if pass.needs_second_pass {
         let mut second = Builder::new();
         second.snap.reps = std::mem::take(&mut b.snap.reps);
         second.snap.stages = std::mem::take(&mut b.snap.stages);
@@ -327,6 +381,7 @@ pub fn parse_with_progress(
             .filter(|e| e.collection == "reps" || e.collection == "stages")
             .collect();
         read_pass(bytes, &mut second, true, progress)?;
+        second.snap.currency = std::mem::take(&mut b.snap.currency);
         b = second;
     }
     b.finish();
