@@ -174,6 +174,7 @@ async fn run_logged(
         pulled.description
     );
     log.pulled(pulled.rows());
+    crate::telemetry::snapshot_rows(s.source.kind.as_str(), &pulled.snapshot);
 
     let mut out = Vec::new();
     for (r, (period, as_of)) in reports.into_iter().zip(plans) {

@@ -11,6 +11,7 @@ mod load;
 mod mapping;
 mod report;
 mod resolve;
+mod serve;
 mod source;
 
 pub use delivery::{Auth, DeliveryConfig, DeliveryKind, Security};
@@ -18,6 +19,7 @@ pub use load::{load, load_str, ConfigOrigin, EMBEDDED_DEFAULT};
 pub use mapping::{HubspotMapping, Lookup, PipedriveMapping, SalesforceMapping};
 pub use report::{PeriodSelector, ReportConfig};
 pub use resolve::{ReportSettings, Settings};
+pub use serve::{ServeConfig, ServeSettings};
 pub use source::{Secret, SourceConfig, SourceKind};
 
 use serde::Deserialize;
@@ -75,6 +77,9 @@ pub struct RawConfig {
     /// given up. Default 60.
     #[serde(default = "defaults::retry_for_minutes")]
     pub retry_for_minutes: u64,
+    /// `serve`: the HTTP listener for probes and metrics. Default: none.
+    #[serde(default)]
+    pub serve: ServeConfig,
     /// Where the CRM data comes from.
     #[serde(default)]
     pub source: SourceConfig,

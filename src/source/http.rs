@@ -229,6 +229,7 @@ impl Http {
                 Attempt::Stop(msg) => bail!("{msg}"),
                 Attempt::Throttled(asked, msg) => {
                     throttles += 1;
+                    crate::telemetry::crm_throttled(self.vendor.name);
                     self.stats.lock().unwrap().throttled += 1;
                     let wait = asked.unwrap_or_else(|| self.backoff(throttles));
                     if wait > self.tuning.max_wait {
@@ -303,6 +304,8 @@ impl Http {
             st.network += sent.elapsed();
             st.requests += 1;
         }
+        let status = result.as_ref().ok().map(|(status, _, _)| status.as_u16());
+        crate::telemetry::crm_request(self.vendor.name, status);
         match result {
             Err(e) => Attempt::Transient(self.transport_error(&e)),
             Ok((status, headers, body)) => self.classify(status, headers, body, url),
