@@ -410,7 +410,7 @@ to = ["ceo@example.com", "vp@example.com"]
 
 #[cfg(target_os = "linux")]
 #[test]
-fn without_listen_no_port_is_open_and_the_environment_can_set_one() {
+fn without_listen_no_port_is_open_and_the_environment_can_set_one_that_salesops_health_asks() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let smtp = TestSmtp::start();
@@ -434,16 +434,52 @@ to = ["ceo@example.com"]
     assert!(!quiet.has_event("answering /healthz"));
     assert_eq!(quiet.terminate().code(), Some(0));
 
-    // SALESOPS__SERVE__LISTEN, like every key.
-    let env = [("SALESOPS__SERVE__LISTEN", "127.0.0.1:0")];
+    // Without a listener, `salesops health` only checks the config.
+    let health = |env: &[(&str, &str)], args: &[&str]| {
+        let out = Command::new(BIN)
+            .current_dir(d)
+            .args(["health", "--config", "salesops.toml"])
+            .args(args)
+            .env_remove("SALESOPS__SERVE__LISTEN")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let (code, text) = health(&[], &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("no [serve] listen"), "{text}");
+
+    // SALESOPS__SERVE__LISTEN, like every key; a port free a moment ago.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let env = [("SALESOPS__SERVE__LISTEN", listen.as_str())];
     let mut s = Proc::serve(d, "listening", &env);
-    let addr = s.listen_addr();
+    assert_eq!(s.listen_addr(), listen);
     wait_until("serve started", &s, || {
         s.has_event("serving scheduled reports")
     });
     assert_eq!(listening_sockets(s.pid()), 1);
-    assert_eq!(status(&addr, "/healthz"), Some(200));
+    assert_eq!(status(&listen, "/healthz"), Some(200));
+    wait_until("/readyz answers 200", &s, || {
+        status(&listen, "/readyz") == Some(200)
+    });
+    let (code, text) = health(&env, &["--ready"]);
+    assert_eq!((code, text.as_str()), (Some(0), "/readyz: ready\n"));
+    let (code, text) = health(&env, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.starts_with("/healthz: "), "{text}");
     assert_eq!(s.terminate().code(), Some(0));
+    // Nothing answers now: unhealthy, exit 1 (what HEALTHCHECK expects).
+    let (code, text) = health(&env, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("salesops: unhealthy: no answer"), "{text}");
 
     // A port in use, or no address at all: a start-up error naming the key.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
