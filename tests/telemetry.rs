@@ -470,6 +470,14 @@ to = ["ceo@example.com"]
     wait_until("/readyz answers 200", &s, || {
         status(&listen, "/readyz") == Some(200)
     });
+    // A manual run beside serve: its success shows in serve's gauge (read
+    // from the state store at each scrape).
+    let last = r#"salesops_report_last_success_timestamp_seconds{report="monthly",team=""}"#;
+    let scrape = || get(&listen, "/metrics").unwrap().1;
+    assert_eq!(sample(&scrape(), last), None);
+    let manual = run(d, &["--config", "salesops.toml", "--report", "monthly"]);
+    assert!(manual.status.success(), "{manual:?}");
+    assert!(sample(&scrape(), last).is_some(), "{}", scrape());
     let (code, text) = health(&env, &["--ready"]);
     assert_eq!((code, text.as_str()), (Some(0), "/readyz: ready\n"));
     let (code, text) = health(&env, &[]);

@@ -60,7 +60,20 @@ pub async fn serve(settings: Settings, origin: ConfigOrigin) -> Result<i32> {
     let mut signals = Signals::install()?;
     let health = Arc::new(Health::new());
     if let Some(addr) = settings.serve.listen {
-        let bound = telemetry::server::start(addr, Arc::clone(&health)).await?;
+        let (dir, names) = (
+            settings.state_dir.clone(),
+            settings
+                .reports
+                .iter()
+                .map(|r| r.name.clone())
+                .collect::<Vec<_>>(),
+        );
+        let refresh = move || {
+            if let Err(e) = telemetry::load_last_successes(&dir, &names) {
+                tracing::debug!("metrics: cannot read the last successes: {e:#}");
+            }
+        };
+        let bound = telemetry::server::start(addr, Arc::clone(&health), Box::new(refresh))?;
         tracing::info!(listen = %bound, "answering /healthz, /readyz and /metrics on http://{bound}");
     }
     expect_metrics(&settings, &reports);
@@ -116,15 +129,9 @@ fn expect_metrics(s: &Settings, reports: &[Scheduled]) {
     }
 }
 
-/// On start: close "running" rows left by processes of this host that died,
-/// and read when each report last ran ok (for the metrics).
+/// On start: close "running" rows left by processes of this host that died.
 fn close_dead_runs(s: &Settings) -> Result<()> {
     let mut store = Store::open(&s.state_dir)?;
-    for (report, at) in store.last_successes()? {
-        if s.report(&report).is_some() {
-            telemetry::last_success(&report, "", at);
-        }
-    }
     for h in store.running_holders()? {
         if holder::is_dead(&h) {
             let n = store.mark_interrupted(&h, Utc::now())?;

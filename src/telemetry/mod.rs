@@ -289,14 +289,15 @@ pub fn expect_source(source: &str) {
 }
 
 /// Reads when each of `reports` last ended ok from the state store in
-/// `state_dir`, if there is one (it is never created here).
-pub fn load_last_successes(state_dir: &Path, reports: &[&str]) -> Result<()> {
-    if !state_dir.join(crate::state::FILE_NAME).exists() {
+/// `state_dir`, if there is one (read only; it is never created here). So
+/// the gauge survives restarts and shows runs of other processes (a manual
+/// `salesops run`) too.
+pub fn load_last_successes<S: AsRef<str>>(state_dir: &Path, reports: &[S]) -> Result<()> {
+    let Some(mut store) = crate::state::Store::open_read_only(state_dir)? else {
         return Ok(());
-    }
-    let mut store = crate::state::Store::open(state_dir)?;
+    };
     for (report, at) in store.last_successes()? {
-        if reports.contains(&report.as_str()) {
+        if reports.iter().any(|r| r.as_ref() == report) {
             last_success(&report, "", at);
         }
     }

@@ -3,6 +3,10 @@
 //! (Prometheus text format 0.0.4); 404 for any other path, 405 for another
 //! method. It only reads: no route changes anything, and none shows a
 //! secret, a recipient or a report's contents.
+//!
+//! It runs on a thread of its own, so probes are answered at once even
+//! while runs keep the scheduler's threads busy; /healthz reports on those
+//! through the heartbeat (`health`).
 
 use super::health::{Health, Probe};
 use anyhow::{Context, Result};
@@ -24,20 +28,40 @@ const MAX_CONNECTIONS: usize = 32;
 /// A client that has not sent its request headers by then is dropped.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Binds `addr` and serves the probes and metrics in the background until
-/// the runtime stops; returns the address bound (port 0 picks one).
-pub async fn start(addr: SocketAddr, health: Arc<Health>) -> Result<SocketAddr> {
-    let listener = TcpListener::bind(addr).await.with_context(|| {
+/// Called before /metrics is rendered (off the listener's thread), to
+/// bring gauges read from elsewhere up to date.
+pub type Refresh = Box<dyn Fn() + Send + Sync>;
+
+/// Binds `addr` and serves the probes and metrics on a thread of its own
+/// until the process exits; returns the address bound (port 0 picks one).
+pub fn start(addr: SocketAddr, health: Arc<Health>, refresh: Refresh) -> Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind(addr).with_context(|| {
         format!(
             "serve.listen: cannot listen on {addr} (in use by another process, or an address this host does not have): pick another port, or remove [serve] listen"
         )
     })?;
+    listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
-    tokio::spawn(accept(listener, health));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the probe/metrics listener")?;
+    let refresh: Arc<dyn Fn() + Send + Sync> = Arc::from(refresh);
+    std::thread::Builder::new()
+        .name("salesops-http".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(l) => accept(l, health, refresh).await,
+                    Err(e) => tracing::error!("the probe/metrics listener failed: {e}"),
+                }
+            })
+        })
+        .context("starting the probe/metrics listener")?;
     Ok(bound)
 }
 
-async fn accept(listener: TcpListener, health: Arc<Health>) {
+async fn accept(listener: TcpListener, health: Arc<Health>, refresh: Arc<dyn Fn() + Send + Sync>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -53,11 +77,20 @@ async fn accept(listener: TcpListener, health: Arc<Health>) {
             }
         };
         let health = Arc::clone(&health);
+        let refresh = Arc::clone(&refresh);
         tokio::spawn(async move {
             let _permit = permit;
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let res = respond(req.method(), req.uri().path(), &health);
-                async move { Ok::<_, Infallible>(res) }
+                let (health, refresh) = (Arc::clone(&health), Arc::clone(&refresh));
+                async move {
+                    let scrape = req.uri().path() == "/metrics"
+                        && matches!(*req.method(), Method::GET | Method::HEAD);
+                    if scrape {
+                        // It may read the state store: not on this thread.
+                        let _ = tokio::task::spawn_blocking(move || refresh()).await;
+                    }
+                    Ok::<_, Infallible>(respond(req.method(), req.uri().path(), &health))
+                }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
