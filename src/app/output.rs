@@ -5,7 +5,7 @@
 use crate::app::RunOptions;
 use crate::config::{ReportSettings, Settings};
 use crate::deliver::{self, DeliveryOutcome};
-use crate::metrics::{self, forecast, Accuracy, Figures, Method};
+use crate::metrics::{self, Accuracy, Figures, Method};
 use crate::period::Period;
 use crate::render::{self, Rendered};
 use crate::source::Pulled;
@@ -14,28 +14,25 @@ use anyhow::Result;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// How many finished periods the accuracy history shows.
-const HISTORY_PERIODS: usize = 6;
-
-/// Forecast accuracy of the finished periods that have stored forecasts,
-/// most recent first, judged against the won revenue in this snapshot.
-fn accuracy_history(
-    store: &mut Store,
-    pulled: &Pulled,
-    ms: &metrics::Settings,
-    as_of: chrono::NaiveDate,
-) -> Result<Vec<(Period, BTreeMap<Method, Accuracy>)>> {
-    let mut out = Vec::new();
-    for (label, start, end) in store.forecast_targets_before(as_of, HISTORY_PERIODS)? {
-        let p = Period::parse(&label, ms.fiscal_start_month)
-            .ok()
-            .filter(|p| p.start == start && p.end == end)
-            .unwrap_or_else(|| Period::range(start, end.pred_opt().unwrap_or(end)));
-        let stored = store.forecasts_for(&p)?;
-        let actual = metrics::won_revenue(&pulled.snapshot, &p, as_of, ms.tz);
-        out.push((p, forecast::accuracy(&p, as_of, actual, &stored)));
-    }
-    Ok(out)
+/// The track record as the report's accuracy history: per finished
+/// period, the methods that had a forecast of record.
+fn accuracy_history(f: &Figures) -> Vec<(Period, BTreeMap<Method, Accuracy>)> {
+    let t = &f.track_record;
+    t.periods
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let judged = t
+                .methods
+                .iter()
+                .filter_map(|(m, list)| {
+                    let a = list.get(i)?;
+                    a.forecast.is_some().then(|| (*m, a.clone()))
+                })
+                .collect();
+            (*p, judged)
+        })
+        .collect()
 }
 
 /// Renders the report of `figures` (HTML, text, charts, CSV, subject).
@@ -45,34 +42,26 @@ pub(super) fn render(
     pulled: &Pulled,
     figures: &Figures,
     ms: &metrics::Settings,
-    store: Option<&mut Store>,
+    team: Option<&str>,
 ) -> Result<Rendered> {
-    // The previous period as the books stood when this one began.
-    let previous = metrics::compute(
-        &pulled.snapshot,
-        figures.previous,
-        figures.period.start,
-        ms,
-        &[],
-    );
-    let history = match store {
-        Some(st) => accuracy_history(st, pulled, ms, figures.as_of)?,
-        None => Vec::new(),
-    };
+    let history = accuracy_history(figures);
     let selling_kinds = crate::snapshot::ActivityKind::ALL
         .iter()
         .filter(|(_, k)| ms.selling_kinds[k.index()])
         .map(|(n, _)| n.to_string())
         .collect();
     let tz = r.tz.to_string();
+    let title = match team {
+        Some(t) => format!("{} · {t}", r.name),
+        None => r.name.clone(),
+    };
     let input = render::Input {
-        report: &r.name,
+        report: &title,
         locale: &r.locale,
         currency: &pulled.snapshot.currency,
         timezone: &tz,
         source: &pulled.description,
         figures,
-        previous: &previous,
         history: &history,
         reps: &pulled.snapshot.reps,
         rules: render::Rules {
@@ -103,14 +92,35 @@ pub(super) async fn deliver(
     opts: &RunOptions,
     store: Option<&mut Store>,
 ) -> Result<DeliveryOutcome> {
+    deliver_to(
+        s, &r.name, &r.to, &r.cc, &r.bcc, rendered, figures, out_dir, opts, store,
+    )
+    .await
+}
+
+/// Delivers to the given recipients, exactly once per `log_key` (the
+/// report's name, or `<report>/teams/<team>` for a team's report) and period.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn deliver_to(
+    s: &Settings,
+    log_key: &str,
+    to: &[String],
+    cc: &[String],
+    bcc: &[String],
+    rendered: &Rendered,
+    figures: &Figures,
+    out_dir: &Path,
+    opts: &RunOptions,
+    store: Option<&mut Store>,
+) -> Result<DeliveryOutcome> {
     let key = deliver::period_key(&figures.period, figures.as_of);
     let job = deliver::Job {
-        report: &r.name,
+        report: log_key,
         period_key: &key,
         rendered,
-        to: &r.to,
-        cc: &r.cc,
-        bcc: &r.bcc,
+        to,
+        cc,
+        bcc,
         out_dir,
         force: opts.force,
         dry_run: opts.dry_run,

@@ -134,8 +134,10 @@ pub async fn deliver(
 ) -> Result<DeliveryOutcome> {
     let out = deliver_pending(cfg, job, store).await?;
     if !job.dry_run {
+        // A team's report ("<report>/teams/<team>") counts under its report.
+        let report = job.report.split('/').next().unwrap_or(job.report);
         let (sent, already, failed) = (out.sent.len(), out.already.len(), out.failed.len());
-        crate::telemetry::deliveries(job.report, channel(cfg), sent, already, failed);
+        crate::telemetry::deliveries(report, channel(cfg), sent, already, failed);
     }
     Ok(out)
 }

@@ -73,6 +73,27 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE runs ADD COLUMN holder TEXT;
     "#,
+    // 3: forecasts are kept per report and team (a team's forecasts are
+    // judged apart from the organisation's); '' is the organisation
+    r#"
+    CREATE TABLE forecasts_by_team (
+        report        TEXT NOT NULL,
+        team          TEXT NOT NULL,
+        method        TEXT NOT NULL,
+        target_label  TEXT NOT NULL,
+        target_start  TEXT NOT NULL,
+        target_end    TEXT NOT NULL,
+        as_of         TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        stored_at     TEXT NOT NULL,
+        PRIMARY KEY (report, team, method, target_start, target_end, as_of)
+    );
+    INSERT OR REPLACE INTO forecasts_by_team
+        SELECT report, '', method, target_label, target_start, target_end, as_of, value, stored_at
+        FROM forecasts;
+    DROP TABLE forecasts;
+    ALTER TABLE forecasts_by_team RENAME TO forecasts;
+    "#,
 ];
 
 /// Instants in the store: UTC, milliseconds, fixed width, so that text
@@ -210,8 +231,8 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, MIGRATIONS.len());
-        let p = crate::period::Period::parse("2026-07", 1).unwrap();
-        assert_eq!(s.forecasts_for(&p).unwrap()[0].value.to_string(), "123.45");
+        let got = s.stored_forecasts("r", "").unwrap();
+        assert_eq!(got[0].value.to_string(), "123.45");
     }
 
     #[test]

@@ -266,7 +266,8 @@ pub fn snapshot_rows(source: &str, s: &crate::snapshot::Snapshot) {
 
 /// Creates the series a run of these reports may move, at 0, so the first
 /// failure is an increase Prometheus can see (`increase()` needs a sample
-/// before it). `channel`: the delivery channel of reports with recipients.
+/// before it). `channel`: the delivery channel of reports with recipients
+/// (a team's report counts under its report).
 pub fn expect_runs(reports: &[&crate::config::ReportSettings], triggers: &[&str], channel: &str) {
     let m = global();
     for r in reports {
@@ -275,7 +276,8 @@ pub fn expect_runs(reports: &[&crate::config::ReportSettings], triggers: &[&str]
                 m.runs.with_label_values(&[&r.name, "", t, o]);
             }
         }
-        if r.recipients().next().is_some() {
+        let teams = r.fan_out == crate::config::FanOut::Teams;
+        if teams || r.recipients().next().is_some() {
             for o in DELIVERY_OUTCOMES {
                 m.deliveries.with_label_values(&[&r.name, channel, o]);
             }
