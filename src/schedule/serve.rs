@@ -59,23 +59,7 @@ pub async fn serve(settings: Settings, origin: ConfigOrigin) -> Result<i32> {
     }
     let mut signals = Signals::install()?;
     let health = Arc::new(Health::new());
-    if let Some(addr) = settings.serve.listen {
-        let (dir, names) = (
-            settings.state_dir.clone(),
-            settings
-                .reports
-                .iter()
-                .map(|r| r.name.clone())
-                .collect::<Vec<_>>(),
-        );
-        let refresh = move || {
-            if let Err(e) = telemetry::load_last_successes(&dir, &names) {
-                tracing::debug!("metrics: cannot read the last successes: {e:#}");
-            }
-        };
-        let bound = telemetry::server::start(addr, Arc::clone(&health), Box::new(refresh))?;
-        tracing::info!(listen = %bound, "answering /healthz, /readyz and /metrics on http://{bound}");
-    }
+    listen(&settings, &health)?;
     expect_metrics(&settings, &reports);
     // Off the runtime's threads: the store may wait for another process,
     // and the probes keep answering meanwhile (not ready).
@@ -116,6 +100,24 @@ pub async fn serve(settings: Settings, origin: ConfigOrigin) -> Result<i32> {
     // First, so probes stop counting on this process while it drains.
     health.set_stopping();
     shutdown(&ctx, sched, &mut signals, signal).await
+}
+
+/// `[serve] listen`: probes and metrics, from before the store is opened.
+fn listen(s: &Settings, health: &Arc<Health>) -> Result<()> {
+    let Some(addr) = s.serve.listen else {
+        return Ok(());
+    };
+    let dir = s.state_dir.clone();
+    let names: Vec<String> = s.reports.iter().map(|r| r.name.clone()).collect();
+    // Each scrape reads the last successes (of manual runs too) from the store.
+    let refresh = move || {
+        if let Err(e) = telemetry::load_last_successes(&dir, &names) {
+            tracing::debug!("metrics: cannot read the last successes: {e:#}");
+        }
+    };
+    let bound = telemetry::server::start(addr, Arc::clone(health), Box::new(refresh))?;
+    tracing::info!(listen = %bound, "answering /healthz, /readyz and /metrics on http://{bound}");
+    Ok(())
 }
 
 /// The series a scheduled run may move, at 0 (see `telemetry::expect_runs`).
