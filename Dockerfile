@@ -7,9 +7,11 @@
 #     -v /srv/salesops/salesops.toml:/etc/salesops/salesops.toml:ro \
 #     -v salesops-data:/var/lib/salesops \
 #     -e SALESOPS__SOURCE__TOKEN -e SALESOPS__DELIVERY__PASSWORD \
+#     -p 127.0.0.1:9464:9464 \
 #     salesops
 #
-# See docs/operations.md (container command, systemd unit, secrets).
+# See docs/operations.md (container command, systemd unit, secrets, probes
+# and metrics).
 
 # --- build -------------------------------------------------------------------
 FROM rust:1-slim-bookworm AS build
@@ -52,12 +54,18 @@ VOLUME ["/var/lib/salesops"]
 #   SALESOPS__DELIVERY__OAUTH_TOKEN  SMTP OAuth access token (delivery.auth = "xoauth2")
 # Logging: --log-format json below; SALESOPS_LOG=debug for more detail.
 
+# serve answers GET /healthz, /readyz and /metrics (Prometheus) here, on
+# every interface of the container ([serve] listen; "" turns it off). They
+# show no secret and no report contents.
+ENV SALESOPS__SERVE__LISTEN=0.0.0.0:9464
+EXPOSE 9464
+
 USER salesops:salesops
 
-# Cheap: reads and checks the config, prints the next fire times; touches
-# neither the CRM nor SMTP nor the state store.
-HEALTHCHECK --interval=5m --timeout=20s --start-period=10s --retries=3 \
-    CMD ["salesops", "check"]
+# Asks serve's /healthz: unhealthy when the scheduler loop stopped ticking
+# (or nothing answers). Without a listener it only checks the config.
+HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 \
+    CMD ["salesops", "health"]
 
 # serve waits for a run in flight on SIGTERM for up to
 # shutdown_timeout_seconds (default 120): give `docker stop` longer, e.g.

@@ -246,6 +246,7 @@ async fn run_logged(
         pulled.description
     );
     log.pulled(pulled.rows(), pulled.snapshot.deals.len());
+    crate::telemetry::snapshot_rows(s.source.kind.as_str(), &pulled.snapshot);
     empty::check(s, &pulled)?;
     panics::injected();
 

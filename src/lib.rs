@@ -3,7 +3,8 @@
 //! Data flows one way, and the modules follow it:
 //! `source` (CRM connectors) → `snapshot` (canonical model) → `metrics`
 //! (pure figures) → `report` (output model) → `render` → `deliver`, with
-//! `app` (one run), `schedule` and the CLI on top and `state` beside.
+//! `app` (one run), `schedule` and the CLI on top and `state` beside;
+//! `telemetry` (metrics, health probes) is told what happened.
 
 pub mod app;
 pub mod config;
@@ -18,3 +19,4 @@ pub mod schedule;
 pub mod snapshot;
 pub mod source;
 pub mod state;
+pub mod telemetry;

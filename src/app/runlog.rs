@@ -173,7 +173,13 @@ impl RunLog {
         let e = &mut self.entries[i];
         e.ended = true;
         let finished_at = Utc::now();
-        let duration_ms = e.clock.elapsed().as_millis() as u64;
+        let took = e.clock.elapsed();
+        let duration_ms = took.as_millis() as u64;
+        if !self.dry_run {
+            // team "": the organisation's report.
+            let trigger = self.trigger.as_str();
+            crate::telemetry::report_run(&e.report, "", trigger, outcome, took, finished_at);
+        }
         if let (Some(st), Some(id)) = (self.store.as_mut(), e.id) {
             let end = RunEnd {
                 finished_at,

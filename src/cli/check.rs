@@ -38,6 +38,9 @@ pub fn check(args: ConfigArg) -> Result<i32> {
         s.out_dir.display()
     );
     println!("  delivery: {}", delivery_line(&s.delivery, &s.out_dir));
+    if let Some(addr) = s.serve.listen {
+        println!("  serve answers /healthz, /readyz and /metrics on http://{addr}");
+    }
     for r in &s.reports {
         let opts = salesops::app::RunOptions::default();
         let (period, as_of) = salesops::app::plan(r, &s, &opts, now)?;

@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+mod health;
 mod history;
 mod pull;
 mod run;
@@ -65,6 +66,9 @@ pub enum Command {
     SendTest(send_test::SendTestArgs),
     /// Pull the CRM now; with --save, write it as a canonical snapshot.
     Pull(pull::PullArgs),
+    /// Ask a running serve whether it is healthy ([serve] listen), for a
+    /// container's HEALTHCHECK; exit 0 healthy, 1 not.
+    Health(health::HealthArgs),
 }
 
 /// Runs the parsed command; the exit code is 0 on success, 1 when some
@@ -79,6 +83,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(args) => bench::bench(args),
         Command::SendTest(args) => send_test::send_test(args),
         Command::Pull(args) => pull::pull(args),
+        Command::Health(args) => health::health(args),
     }
 }
 

@@ -1,11 +1,12 @@
 //! `salesops run`: compute (and deliver) reports now.
 
 use super::ConfigArg;
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use salesops::app::{self, RunOptions};
+use salesops::config::Settings;
 use salesops::render::format;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -35,6 +36,11 @@ pub struct RunArgs {
     /// Send again to recipients who already got this report for this period.
     #[arg(long)]
     pub force: bool,
+    /// Also write this run's metrics (Prometheus text format) to this file,
+    /// atomically, for node_exporter's textfile collector (name it *.prom);
+    /// written whether the run succeeds or not. Default: none.
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
@@ -43,6 +49,9 @@ fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
 
 pub fn run(args: RunArgs) -> Result<i32> {
     let (settings, origin) = super::settings(&args.config)?;
+    if let Some(p) = &args.metrics_file {
+        check_metrics_dir(p)?;
+    }
     let opts = RunOptions {
         period: args.period,
         as_of: args.as_of,
@@ -57,7 +66,20 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let results = rt.block_on(app::run_each(&settings, &origin, &opts, chrono::Utc::now()))?;
+    let results = rt.block_on(app::run_each(&settings, &origin, &opts, chrono::Utc::now()));
+    let metrics = match &args.metrics_file {
+        Some(p) => write_metrics(&settings, &opts, p),
+        None => Ok(()),
+    };
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => {
+            if let Err(m) = metrics {
+                eprintln!("salesops: error: {m:#}");
+            }
+            return Err(e);
+        }
+    };
     let (mut delivered, mut short) = (0, false);
     let mut failed = Vec::new();
     for r in results {
@@ -72,6 +94,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Err(e) => failed.push(format!("{e:#}")),
         }
     }
+    metrics?;
     // 2: no report got through; 1: some report or some recipient did not
     // (recorded: the next run does only what is missing); 0: all went out.
     if delivered == 0 && !failed.is_empty() {
@@ -81,6 +104,42 @@ pub fn run(args: RunArgs) -> Result<i32> {
         eprintln!("salesops: error: {}", salesops::redact::clean(e, true));
     }
     Ok(if short || !failed.is_empty() { 1 } else { 0 })
+}
+
+/// Fails before the run (which may send) when the metrics file cannot go
+/// where it is asked to.
+fn check_metrics_dir(p: &Path) -> Result<()> {
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "--metrics-file {}: the folder {} does not exist; create it or give another path",
+            p.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// The run's metrics, with the series a run could have moved at 0 and the
+/// last success of each report from the state store.
+fn write_metrics(s: &Settings, opts: &RunOptions, p: &Path) -> Result<()> {
+    use salesops::telemetry;
+    let reports: Vec<_> = s
+        .reports
+        .iter()
+        .filter(|r| opts.report.as_ref().is_none_or(|n| *n == r.name))
+        .collect();
+    if !opts.dry_run {
+        let channel = salesops::deliver::channel(&s.delivery);
+        telemetry::expect_runs(&reports, &[opts.trigger.as_str()], channel);
+    }
+    let names: Vec<&str> = reports.iter().map(|r| r.name.as_str()).collect();
+    telemetry::load_last_successes(&s.state_dir, &names)
+        .and_then(|()| telemetry::write_file(p))
+        .with_context(|| format!("--metrics-file {}", p.display()))
 }
 
 fn pct(v: Option<f64>) -> String {

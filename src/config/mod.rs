@@ -12,6 +12,7 @@ mod load;
 mod mapping;
 mod report;
 mod resolve;
+mod serve;
 mod source;
 
 pub use delivery::{Auth, DeliveryConfig, DeliveryKind, Security};
@@ -20,6 +21,7 @@ pub use load::{load, load_str, ConfigOrigin, EMBEDDED_DEFAULT};
 pub use mapping::{HubspotMapping, Lookup, PipedriveMapping, SalesforceMapping};
 pub use report::{FanOut, PeriodSelector, ReportConfig};
 pub use resolve::{ReportSettings, Settings};
+pub use serve::{ServeConfig, ServeSettings};
 pub use source::{Secret, SourceConfig, SourceKind};
 
 use serde::{Deserialize, Deserializer};
@@ -113,6 +115,9 @@ pub struct RawConfig {
     /// given up (0 to 525600). Default 60.
     #[serde(default = "defaults::retry_for_minutes")]
     pub retry_for_minutes: u64,
+    /// `serve`: the HTTP listener for probes and metrics. Default: none.
+    #[serde(default)]
+    pub serve: ServeConfig,
     /// Where the CRM data comes from.
     #[serde(default)]
     pub source: SourceConfig,

@@ -25,6 +25,7 @@ pub struct Settings {
     pub shutdown_timeout_seconds: u64,
     pub catch_up: bool,
     pub retry_for_minutes: u64,
+    pub serve: super::ServeSettings,
     pub source: SourceConfig,
     pub metrics: metrics::Settings,
     /// `[[teams]]`, in config order.
@@ -248,6 +249,7 @@ impl Settings {
                 errs.push(format!("{key}: empty; name a folder (e.g. \"reports\")"));
             }
         }
+        let serve = raw.serve.resolve(&mut errs);
         check_source(&raw.source, &mut errs);
         check_delivery(
             &raw.delivery,
@@ -352,6 +354,7 @@ impl Settings {
             shutdown_timeout_seconds: raw.shutdown_timeout_seconds,
             catch_up: raw.catch_up,
             retry_for_minutes: raw.retry_for_minutes,
+            serve,
             source: raw.source,
             metrics,
             teams,

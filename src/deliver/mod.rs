@@ -116,10 +116,33 @@ fn parse_all(list: &[String], key: &str) -> Result<Vec<Mailbox>> {
     list.iter().map(|a| message::mailbox(a, key)).collect()
 }
 
+/// The channel a delivery goes out by, as the metrics label it.
+pub fn channel(cfg: &DeliveryConfig) -> &'static str {
+    match cfg.kind {
+        DeliveryKind::Smtp => "email",
+        DeliveryKind::File => "file",
+    }
+}
+
 /// Sends the rendered report to every recipient who has not had it yet.
 /// Per-recipient failures land in the outcome; an `Err` means the
 /// delivery log could not be read or written.
 pub async fn deliver(
+    cfg: &DeliveryConfig,
+    job: &Job<'_>,
+    store: Option<&mut Store>,
+) -> Result<DeliveryOutcome> {
+    let out = deliver_pending(cfg, job, store).await?;
+    if !job.dry_run {
+        // A team's report ("<report>/teams/<team>") counts under its report.
+        let report = job.report.split('/').next().unwrap_or(job.report);
+        let (sent, already, failed) = (out.sent.len(), out.already.len(), out.failed.len());
+        crate::telemetry::deliveries(report, channel(cfg), sent, already, failed);
+    }
+    Ok(out)
+}
+
+async fn deliver_pending(
     cfg: &DeliveryConfig,
     job: &Job<'_>,
     mut store: Option<&mut Store>,

@@ -12,12 +12,18 @@
 //! Shutdown: stop arming and starting runs, let a run in flight finish
 //! within `shutdown_timeout_seconds` (the scheduler's own shutdown does not
 //! wait), exit 0; a second signal, or the timeout, exits 1 at once.
+//!
+//! With `[serve] listen`, /healthz, /readyz and /metrics are answered from
+//! before the state store is opened (`telemetry::server`): ready once every
+//! first fire is armed, not ready from the first signal on, alive while the
+//! scheduler's heartbeat (`heartbeat`) keeps going off.
 
 use super::attempt::{self, Ctx, Scheduled};
-use super::{cron, plan};
+use super::{cron, heartbeat, plan};
 use crate::app::Trigger;
-use crate::config::{ConfigOrigin, Settings};
+use crate::config::{ConfigOrigin, Settings, SourceKind};
 use crate::state::{holder, Store};
+use crate::telemetry::{self, health::Health};
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -52,7 +58,15 @@ pub async fn serve(settings: Settings, origin: ConfigOrigin) -> Result<i32> {
         );
     }
     let mut signals = Signals::install()?;
-    close_dead_runs(&settings)?;
+    let health = Arc::new(Health::new());
+    listen(&settings, &health)?;
+    expect_metrics(&settings, &reports);
+    // Off the runtime's threads: the store may wait for another process,
+    // and the probes keep answering meanwhile (not ready).
+    let s2 = settings.clone();
+    tokio::task::spawn_blocking(move || close_dead_runs(&s2))
+        .await
+        .context("opening the state store")??;
 
     let sched = JobScheduler::new()
         .await
@@ -72,14 +86,49 @@ pub async fn serve(settings: Settings, origin: ConfigOrigin) -> Result<i32> {
         "serving scheduled reports"
     );
 
+    if ctx.settings.serve.listen.is_some() {
+        heartbeat::start(sched.clone(), Arc::clone(&health), ctx.token.clone()).await;
+    }
     let now = Utc::now();
     for i in 0..ctx.reports.len() {
         catch_up(&ctx, i, now);
         arm(Arc::clone(&ctx), sched.clone(), i, now, true).await;
     }
+    health.set_ready();
 
     let signal = signals.recv().await;
+    // First, so probes stop counting on this process while it drains.
+    health.set_stopping();
     shutdown(&ctx, sched, &mut signals, signal).await
+}
+
+/// `[serve] listen`: probes and metrics, from before the store is opened.
+fn listen(s: &Settings, health: &Arc<Health>) -> Result<()> {
+    let Some(addr) = s.serve.listen else {
+        return Ok(());
+    };
+    let dir = s.state_dir.clone();
+    let names: Vec<String> = s.reports.iter().map(|r| r.name.clone()).collect();
+    // Each scrape reads the last successes (of manual runs too) from the store.
+    let refresh = move || {
+        if let Err(e) = telemetry::load_last_successes(&dir, &names) {
+            tracing::debug!("metrics: cannot read the last successes: {e:#}");
+        }
+    };
+    let bound = telemetry::server::start(addr, Arc::clone(health), Box::new(refresh))?;
+    tracing::info!(listen = %bound, "answering /healthz, /readyz and /metrics on http://{bound}");
+    Ok(())
+}
+
+/// The series a scheduled run may move, at 0 (see `telemetry::expect_runs`).
+fn expect_metrics(s: &Settings, reports: &[Scheduled]) {
+    let scheduled: Vec<_> = reports.iter().map(|r| &r.report).collect();
+    let channel = crate::deliver::channel(&s.delivery);
+    let triggers = [Trigger::Schedule, Trigger::CatchUp, Trigger::Retry].map(|t| t.as_str());
+    telemetry::expect_runs(&scheduled, &triggers, channel);
+    if !matches!(s.source.kind, SourceKind::Demo | SourceKind::File) {
+        telemetry::expect_source(s.source.kind.as_str());
+    }
 }
 
 /// On start: close "running" rows left by processes of this host that died.
@@ -152,6 +201,7 @@ fn arm(
         };
         let next = next.with_timezone(&Utc);
         *sc.armed.lock().expect("armed lock") = Some(next);
+        telemetry::next_fire(&sc.report.name, next);
         let f = plan::fire(&sc.report, &ctx.settings, next);
         let local = f.local.format("%Y-%m-%d %H:%M:%S %Z").to_string();
         if announce {

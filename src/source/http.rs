@@ -229,6 +229,7 @@ impl Http {
                 Attempt::Stop(msg) => bail!("{msg}"),
                 Attempt::Throttled(asked, msg) => {
                     throttles += 1;
+                    crate::telemetry::crm_throttled(self.vendor.name);
                     self.stats.lock().unwrap().throttled += 1;
                     let wait = asked.unwrap_or_else(|| self.backoff(throttles));
                     if wait > self.tuning.max_wait {
@@ -303,6 +304,8 @@ impl Http {
             st.network += sent.elapsed();
             st.requests += 1;
         }
+        let status = result.as_ref().ok().map(|(status, _, _)| status.as_u16());
+        crate::telemetry::crm_request(self.vendor.name, status);
         match result {
             Err(e) => Attempt::Transient(self.transport_error(&e)),
             Ok((status, headers, body)) => self.classify(status, headers, body, url),
@@ -563,6 +566,46 @@ mod tests {
         );
         assert_eq!(snippet(b""), "(empty body)");
         assert_eq!(snippet(&[b'x'; 500]).chars().count(), 201);
+    }
+
+    #[tokio::test]
+    async fn every_request_and_throttling_is_counted_for_the_metrics() {
+        use wiremock::{matchers::any, Mock, MockServer, ResponseTemplate};
+        static VENDOR: Vendor = Vendor {
+            name: "metrics-test",
+            token_help: "",
+            message: |_| None,
+            refusal: |_, _, _| None,
+            pace: |_| None,
+        };
+        let server = MockServer::start().await;
+        let throttled = ResponseTemplate::new(429).insert_header("retry-after", "0");
+        Mock::given(any())
+            .respond_with(throttled)
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        let src = SourceConfig {
+            token: Some(crate::config::Secret::new("t0ken-for-tests")),
+            ..SourceConfig::default()
+        };
+        let http = Http::new(&VENDOR, &src, Auth::Bearer, 100.0, &[], &Tuning::default()).unwrap();
+        let url = Url::parse(&server.uri()).unwrap();
+        let _: serde_json::Value = http.get_page("deals", 1, &url).await.unwrap();
+        let text = crate::telemetry::global().render(false);
+        for want in [
+            "salesops_crm_requests_total{source=\"metrics-test\",status=\"429\"} 1",
+            "salesops_crm_requests_total{source=\"metrics-test\",status=\"200\"} 1",
+            "salesops_crm_throttled_total{source=\"metrics-test\"} 1",
+        ] {
+            assert!(text.contains(want), "{want} not in:\n{text}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

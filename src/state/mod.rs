@@ -144,6 +144,22 @@ impl Store {
         }
     }
 
+    /// Opens the store in `dir` to read only (no migration, no write
+    /// lock), or None when there is none yet. For readers beside a running
+    /// process, such as the metrics.
+    pub fn open_read_only(dir: &Path) -> Result<Option<Store>> {
+        let path = dir.join(FILE_NAME);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags)
+            .with_context(|| format!("cannot read the state store {}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        Ok(Some(Store { conn, path }))
+    }
+
     fn open_once(path: &Path) -> Result<Store> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(30))?;

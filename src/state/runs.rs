@@ -167,6 +167,23 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// When each report's latest "ok" run finished.
+    pub fn last_successes(&mut self) -> Result<Vec<(String, DateTime<Utc>)>> {
+        let mut st = self.conn().prepare(
+            "SELECT report, MAX(finished_at) FROM runs
+             WHERE outcome = 'ok' AND finished_at IS NOT NULL GROUP BY report",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (report, at) = row?;
+            if let Ok(t) = DateTime::parse_from_rfc3339(&at) {
+                out.push((report, t.with_timezone(&Utc)));
+            }
+        }
+        Ok(out)
+    }
+
     /// Holders of rows still marked "running".
     pub fn running_holders(&mut self) -> Result<Vec<String>> {
         let mut st = self.conn().prepare(
