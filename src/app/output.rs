@@ -89,11 +89,25 @@ pub(super) fn render(
             templates_dir: s.templates_dir.as_deref(),
             chart_font: s.chart_font.as_deref(),
             subject: r.subject.as_deref(),
+            public_dir: public_dir(s, r, &figures.period).as_deref(),
         },
     )
 }
 
-/// Delivers a rendered report to the report's recipients, exactly once.
+/// The report folder's public URL, ending in `/`, when `public_base_url`
+/// is set: `<public_base_url>/<report>/<period>/`, as out_dir lays it out.
+fn public_dir(s: &Settings, r: &ReportSettings, period: &Period) -> Option<String> {
+    let base = s.public_base_url.as_ref()?;
+    Some(format!(
+        "{}/{}/{}/",
+        base.as_str().trim_end_matches('/'),
+        r.name,
+        period.label()
+    ))
+}
+
+/// Delivers a rendered report to the report's recipients and chat
+/// destinations, each exactly once.
 pub(super) async fn deliver(
     s: &Settings,
     r: &ReportSettings,
@@ -115,5 +129,22 @@ pub(super) async fn deliver(
         force: opts.force,
         dry_run: opts.dry_run,
     };
-    deliver::deliver(&s.delivery, &job, store).await
+    let mut store = store;
+    let mut out = deliver::deliver(&s.delivery, &job, store.as_deref_mut()).await?;
+    let chat = deliver::chat::ChatJob {
+        report: &r.name,
+        team: "",
+        period_key: &key,
+        rendered,
+        slack_channels: &r.slack_channels,
+        msteams: &r.msteams,
+        force: opts.force,
+        dry_run: opts.dry_run,
+    };
+    let c = deliver::chat::deliver(&s.slack, &s.msteams, &chat, store).await?;
+    out.sent.extend(c.sent);
+    out.already.extend(c.already);
+    out.failed.extend(c.failed);
+    out.would_send.extend(c.would_send);
+    Ok(out)
 }

@@ -52,6 +52,17 @@ pub struct ReportConfig {
     /// $1.2M (104% of quota)" (in the report's locale).
     #[serde(default)]
     pub subject: Option<String>,
+    /// Slack channels, by ID ("C0123ABCD") or name ("#sales-leadership"):
+    /// each gets one message per period with the headline figures, and the
+    /// charts and report.html in its thread (docs/report.md). Needs
+    /// SALESOPS__SLACK__TOKEN. Default: none.
+    #[serde(default)]
+    pub slack_channels: Vec<String>,
+    /// Names of `[msteams]` webhooks (their URLs come from
+    /// SALESOPS__MSTEAMS__WEBHOOKS__<NAME>): each gets one Adaptive Card per
+    /// period. Default: none.
+    #[serde(default)]
+    pub msteams: Vec<String>,
 }
 
 fn default_period() -> PeriodSelector {

@@ -13,6 +13,7 @@
 //! `<label>@<as_of>` for one still running at as_of, so a report on the
 //! running month can go out again on a later day but never twice a day.
 
+pub mod chat;
 pub mod file;
 pub mod files;
 pub mod message;
@@ -185,6 +186,7 @@ pub async fn deliver(
                 if let Some(st) = store.as_deref_mut() {
                     st.record_delivery(&Delivery {
                         report: job.report.to_string(),
+                        team: String::new(),
                         period: job.period_key.to_string(),
                         recipient: rcpt.to_string(),
                         message_id: msg.message_id.clone(),

@@ -73,6 +73,23 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE runs ADD COLUMN holder TEXT;
     "#,
+    // 3: deliveries per sales team ("" = the organisation's report); a
+    // chat destination is a recipient such as "slack:#sales"
+    r#"
+    CREATE TABLE deliveries_v3 (
+        report        TEXT NOT NULL,
+        team          TEXT NOT NULL DEFAULT '',
+        period        TEXT NOT NULL,
+        recipient     TEXT NOT NULL,
+        message_id    TEXT NOT NULL,
+        sent_at       TEXT NOT NULL,
+        PRIMARY KEY (report, team, period, recipient)
+    );
+    INSERT INTO deliveries_v3 (report, team, period, recipient, message_id, sent_at)
+        SELECT report, '', period, recipient, message_id, sent_at FROM deliveries ORDER BY rowid;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_v3 RENAME TO deliveries;
+    "#,
 ];
 
 /// Instants in the store: UTC, milliseconds, fixed width, so that text
@@ -187,6 +204,11 @@ mod tests {
             [],
         )
         .unwrap();
+        conn.execute(
+            "INSERT INTO deliveries VALUES ('r', '2026-07', 'ceo@example.com', '<id@x>', 'then')",
+            [],
+        )
+        .unwrap();
         drop(conn);
         let mut s = Store::open(dir.path()).unwrap();
         let v: usize = s
@@ -196,6 +218,12 @@ mod tests {
         assert_eq!(v, MIGRATIONS.len());
         let p = crate::period::Period::parse("2026-07", 1).unwrap();
         assert_eq!(s.forecasts_for(&p).unwrap()[0].value.to_string(), "123.45");
+        // Deliveries keep their rows, as the organisation's report (team "").
+        assert_eq!(
+            s.delivered("r", "", "2026-07").unwrap(),
+            vec![("ceo@example.com".to_string(), "<id@x>".to_string())]
+        );
+        assert_eq!(s.delivered_to("r", "2026-07").unwrap(), ["ceo@example.com"]);
     }
 
     #[test]
