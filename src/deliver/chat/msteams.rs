@@ -167,7 +167,20 @@ pub async fn post(cfg: &MsteamsConfig, name: &str, payload: &Value) -> Result<()
     let shown = redact_url(url.expose());
     let http = Http::new(cfg.timeout_seconds, cfg.max_attempts)?;
     let what = format!("Teams webhook {name} ({shown})");
-    let clean = |s: String| s.replace(url.expose(), &shown);
+    // A server may echo the URL or its signature: neither leaves here.
+    let query: Vec<String> = url::Url::parse(url.expose())
+        .map(|u| {
+            u.query_pairs()
+                .map(|(_, v)| v.into_owned())
+                .filter(|v| v.len() >= 8)
+                .collect()
+        })
+        .unwrap_or_default();
+    let clean = |s: String| {
+        query.iter().fold(s.replace(url.expose(), &shown), |s, v| {
+            s.replace(v, "[redacted]")
+        })
+    };
     let reply = http
         .send(&what, || http.client().post(url.expose()).json(payload))
         .await
