@@ -740,3 +740,53 @@ fn send_test_checks_slack_and_teams_settings() {
     .code(1)
     .stderr(contains("SALESOPS__MSTEAMS__WEBHOOKS__NOWHERE is not set"));
 }
+
+#[test]
+fn files_that_failed_go_into_the_same_thread_next_run() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let refuse = Mock::given(method("POST"))
+        .and(path("/files.completeUploadExternal"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "internal_error"})),
+        )
+        .up_to_n_times(1);
+    let server = slack_server(&rt, vec![refuse]);
+    let fx = Fixture::new(
+        "",
+        "slack_channels = [\"C0123ABCD\"]",
+        &slack_tables(&server.uri()),
+    );
+    let (code, _, err) = fx.run(&[("SALESOPS__SLACK__TOKEN", TOKEN)], &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the message is posted, but its files are not in the thread"),
+        "{err}"
+    );
+    let log = fx.deliveries();
+    assert!(
+        log.iter()
+            .any(|(r, id)| r == "slack:C0123ABCD" && id.ends_with("files-pending")),
+        "{log:?}"
+    );
+
+    let (code, _, err) = fx.run(&[("SALESOPS__SLACK__TOKEN", TOKEN)], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        received(&rt, &server, "/chat.postMessage").len(),
+        1,
+        "the message is not posted twice"
+    );
+    let completes = received(&rt, &server, "/files.completeUploadExternal");
+    assert_eq!(completes.len(), 2);
+    let posted = json_of(&received(&rt, &server, "/chat.postMessage")[0]);
+    assert_eq!(posted["channel"], "C0123ABCD");
+    let (first, second) = (json_of(&completes[0]), json_of(&completes[1]));
+    assert_eq!(first["thread_ts"], second["thread_ts"], "the same thread");
+    let log = fx.deliveries();
+    let id = &log.iter().find(|(r, _)| r == "slack:C0123ABCD").unwrap().1;
+    assert_eq!(
+        *id,
+        format!("C0123ABCD/{}", second["thread_ts"].as_str().unwrap())
+    );
+}
