@@ -31,6 +31,9 @@ pub struct RunOptions {
     pub as_of: Option<NaiveDate>,
     /// Run only this report; default: all.
     pub report: Option<String>,
+    /// Make only this team's report (of each report run); default: the
+    /// organisation's report, and each team's with `fan_out = "teams"`.
+    pub team: Option<String>,
     /// Replaces `out_dir`.
     pub out: Option<PathBuf>,
     /// Compute and write files; change no state and send nothing.
@@ -72,11 +75,42 @@ impl Trigger {
 #[derive(Debug)]
 pub struct ReportOutcome {
     pub name: String,
+    /// The team of a team's report (`--team`, or each of `teams`).
+    pub team: Option<String>,
     pub figures: Figures,
     pub currency: String,
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
     pub delivery: DeliveryOutcome,
+    /// With `fan_out = "teams"`: each team's report.
+    pub teams: Vec<ReportOutcome>,
+}
+
+impl ReportOutcome {
+    /// This report's and its teams' outcomes.
+    pub fn all(&self) -> impl Iterator<Item = &ReportOutcome> {
+        std::iter::once(self).chain(self.teams.iter())
+    }
+
+    /// The deliveries of this report and its teams as one outcome; a team's
+    /// recipients are named with their team (`ann@x.com (team Seoul)`).
+    pub fn delivery_all(&self) -> DeliveryOutcome {
+        let mut d = self.delivery.clone();
+        for t in &self.teams {
+            let name = |a: &String| format!("{a} (team {})", t.team.as_deref().unwrap_or(""));
+            d.sent.extend(t.delivery.sent.iter().map(name));
+            d.already.extend(t.delivery.already.iter().map(name));
+            d.would_send.extend(t.delivery.would_send.iter().map(name));
+            d.failed
+                .extend(t.delivery.failed.iter().map(|(a, w)| (name(a), w.clone())));
+        }
+        d
+    }
+
+    /// Every recipient that failed, the teams' included.
+    pub fn failed(&self) -> impl Iterator<Item = &(String, String)> {
+        self.all().flat_map(|o| o.delivery.failed.iter())
+    }
 }
 
 /// The period and as_of for one report: the selector (or `--period`) read
@@ -186,6 +220,9 @@ async fn run_logged(
     Ok(out)
 }
 
+/// One report's run: the organisation's report (unless `--team` asks for
+/// one team), and with `fan_out = "teams"` (or `--team`) each team's, all
+/// from one pull and one split of the snapshot by team.
 async fn run_one(
     s: &Settings,
     r: &ReportSettings,
@@ -204,53 +241,256 @@ async fn run_one(
     } else {
         Some(Store::open(&s.state_dir)?)
     };
-    let stored = match store.as_mut() {
-        Some(st) => st.forecasts_for(&period)?,
-        None => Vec::new(),
-    };
-    let mut figures = metrics::compute(&pulled.snapshot, period, as_of, &msettings, &stored);
+    let engine = metrics::Engine::new(&pulled.snapshot, &msettings);
+    let teams = metrics::scope::split(&pulled.snapshot, &s.teams).map_err(anyhow::Error::msg)?;
     let currency = s
         .currency
         .clone()
         .unwrap_or_else(|| pulled.snapshot.currency.clone());
-    if currency != pulled.snapshot.currency {
-        figures.data_quality.push(format!(
-            "the CRM data says its amounts are in {} but the config says currency = {currency:?}: amounts are shown as they are, not converted",
-            pulled.snapshot.currency
-        ));
-    }
-
-    let json = report::report_json(&figures, &currency);
-    let mut bytes = serde_json::to_vec_pretty(&json)?;
-    bytes.push(b'\n');
     let out_dir = opts.out.clone().unwrap_or_else(|| s.out_dir.clone());
-    let dir = out_dir.join(&r.name).join(period.label());
-    // report.json and the rendered report are published together, whole.
-    let rendered = output::render(s, r, pulled, &figures, &msettings, store.as_mut())?;
-    let mut outputs = vec![("report.json".to_string(), bytes)];
-    outputs.extend(rendered.files());
-    let files = crate::deliver::files::publish_dir(&dir, &outputs)?;
+    let ctx = Unit {
+        s,
+        r,
+        pulled,
+        engine: &engine,
+        teams: &teams,
+        ms: &msettings,
+        currency: &currency,
+        out_dir: &out_dir,
+        period,
+        as_of,
+        opts,
+    };
 
-    if !opts.dry_run {
-        let values: Vec<(Method, rust_decimal::Decimal)> = Method::ALL
-            .into_iter()
-            .filter_map(|m| figures.forecasts.get(m).map(|v| (m, report::cents(v))))
-            .collect();
-        if let Some(st) = store.as_mut() {
-            st.save_forecasts(&r.name, &figures.forecasts.target, as_of, &values)?;
-        }
+    // Which team reports this run makes.
+    let team_units: Vec<usize> = match &opts.team {
+        Some(name) => vec![team_index(&teams, name)?],
+        None if r.fan_out == crate::config::FanOut::Teams => teams
+            .teams
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.name.is_some())
+            .map(|(i, _)| i)
+            .collect(),
+        None => Vec::new(),
+    };
+
+    // Every file is written and every forecast stored before anything is
+    // sent: a failure here sends nothing.
+    let mut made = Vec::new();
+    if opts.team.is_none() {
+        made.push(ctx.make(None, store.as_mut())?);
+    }
+    for i in team_units {
+        made.push(ctx.make(Some(i), store.as_mut())?);
     }
     if let (Some(h), Some(st)) = (held, store.as_mut()) {
         h.confirm(st, &r.name, &period.key(as_of))?;
     }
-    let delivery =
-        output::deliver(s, r, &rendered, &figures, &out_dir, opts, store.as_mut()).await?;
-    Ok(ReportOutcome {
-        name: r.name.clone(),
-        figures,
-        currency,
-        dir,
-        files,
-        delivery,
-    })
+    let mut outcomes = Vec::new();
+    for m in made {
+        outcomes.push(ctx.deliver(m, store.as_mut()).await?);
+    }
+    let mut main = outcomes.remove(0);
+    main.teams = outcomes;
+    Ok(main)
+}
+
+/// The index of the team `name` (letter case and surrounding spaces ignored).
+fn team_index(teams: &metrics::Teams, name: &str) -> Result<usize> {
+    let key = name.trim().to_lowercase();
+    teams
+        .teams
+        .iter()
+        .position(|t| {
+            t.name
+                .as_deref()
+                .is_some_and(|n| n.trim().to_lowercase() == key)
+        })
+        .with_context(|| {
+            let names: Vec<&str> = teams
+                .teams
+                .iter()
+                .filter_map(|t| t.name.as_deref())
+                .collect();
+            format!(
+                "--team {name:?}: no such team; teams in the config and the CRM data: {}",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )
+        })
+}
+
+/// What one report's run shares between the organisation's report and
+/// the teams'.
+struct Unit<'a> {
+    s: &'a Settings,
+    r: &'a ReportSettings,
+    pulled: &'a Pulled,
+    engine: &'a metrics::Engine<'a>,
+    teams: &'a metrics::Teams,
+    ms: &'a metrics::Settings,
+    currency: &'a str,
+    out_dir: &'a std::path::Path,
+    period: Period,
+    as_of: NaiveDate,
+    opts: &'a RunOptions,
+}
+
+/// A report made and on disk, not yet delivered.
+struct Made {
+    team: Option<String>,
+    manager: Option<String>,
+    figures: Figures,
+    rendered: crate::render::Rendered,
+    dir: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+impl Unit<'_> {
+    /// Computes, writes and (unless a dry run) stores the forecasts of the
+    /// organisation's report (`team: None`) or team `team`'s.
+    fn make(&self, team: Option<usize>, mut store: Option<&mut Store>) -> Result<Made> {
+        let (r, period, as_of) = (self.r, self.period, self.as_of);
+        let all = metrics::Scope::all();
+        let (scope, name, manager) = match team {
+            None => (&all, None, None),
+            Some(i) => {
+                let t = &self.teams.teams[i];
+                (&self.teams.scopes[i], t.name.clone(), t.manager.clone())
+            }
+        };
+        let key = name.as_deref().unwrap_or("");
+        let stored = match store.as_deref_mut() {
+            Some(st) => st.stored_forecasts(&r.name, key)?,
+            None => Vec::new(),
+        };
+        let mut figures = self.engine.report(scope, period, as_of, &stored);
+        for (t, member) in &self.teams.unmatched {
+            if name.is_none() || name.as_deref() == Some(t.as_str()) {
+                figures.data_quality.push(format!(
+                    "team {t:?}: member {member:?} is not a rep in the CRM data (check [[teams]] members)"
+                ));
+            }
+        }
+        let pulled = self.pulled;
+        if self.currency != pulled.snapshot.currency {
+            figures.data_quality.push(format!(
+                "the CRM data says its amounts are in {} but the config says currency = {:?}: amounts are shown as they are, not converted",
+                pulled.snapshot.currency, self.currency
+            ));
+        }
+        let rows = match team {
+            None => Some(self.engine.team_rows(self.teams, period, as_of)),
+            Some(_) => None,
+        };
+        let json = report::report_json(&figures, self.currency, name.as_deref(), rows.as_deref());
+        let mut bytes = serde_json::to_vec_pretty(&json)?;
+        bytes.push(b'\n');
+        let dir = match &name {
+            None => self.out_dir.join(&r.name).join(period.label()),
+            Some(t) => self
+                .out_dir
+                .join(&r.name)
+                .join("teams")
+                .join(team_folder(t))
+                .join(period.label()),
+        };
+        // report.json and the rendered report are published together, whole.
+        let rendered = output::render(self.s, r, pulled, &figures, self.ms, name.as_deref())?;
+        let mut outputs = vec![("report.json".to_string(), bytes)];
+        outputs.extend(rendered.files());
+        let files = crate::deliver::files::publish_dir(&dir, &outputs)?;
+
+        if !self.opts.dry_run {
+            let values: Vec<(Method, rust_decimal::Decimal)> = Method::ALL
+                .into_iter()
+                .filter_map(|m| figures.forecasts.get(m).map(|v| (m, report::cents(v))))
+                .collect();
+            if let Some(st) = store {
+                st.save_forecasts(&r.name, key, &figures.forecasts.target, as_of, &values)?;
+            }
+        }
+        Ok(Made {
+            team: name,
+            manager,
+            figures,
+            rendered,
+            dir,
+            files,
+        })
+    }
+
+    /// Sends a made report: the organisation's to the report's recipients,
+    /// a team's to its manager and `team_cc`.
+    async fn deliver(&self, m: Made, store: Option<&mut Store>) -> Result<ReportOutcome> {
+        let r = self.r;
+        let delivery = match &m.team {
+            None => {
+                output::deliver(
+                    self.s,
+                    r,
+                    &m.rendered,
+                    &m.figures,
+                    self.out_dir,
+                    self.opts,
+                    store,
+                )
+                .await?
+            }
+            // A team without a manager is written, not emailed.
+            Some(_) if m.manager.is_none() => DeliveryOutcome::default(),
+            Some(t) => {
+                let to: Vec<String> = m.manager.iter().cloned().collect();
+                let log_key = format!("{}/teams/{t}", r.name);
+                output::deliver_to(
+                    self.s,
+                    &log_key,
+                    &to,
+                    &r.team_cc,
+                    &[],
+                    &m.rendered,
+                    &m.figures,
+                    self.out_dir,
+                    self.opts,
+                    store,
+                )
+                .await?
+            }
+        };
+        Ok(ReportOutcome {
+            name: r.name.clone(),
+            team: m.team,
+            figures: m.figures,
+            currency: self.currency.to_string(),
+            dir: m.dir,
+            files: m.files,
+            delivery,
+            teams: Vec::new(),
+        })
+    }
+}
+
+/// A team's folder name: the team name, with anything a file system could
+/// misread (a CRM team may be called "EMEA/North") replaced by `_`.
+pub fn team_folder(name: &str) -> String {
+    let safe: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    match safe.trim_start_matches('.') {
+        "" => "_".to_string(),
+        s if s.len() < safe.len() => format!("_{s}"),
+        _ => safe,
+    }
 }

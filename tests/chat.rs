@@ -105,7 +105,7 @@ impl Fixture {
     fn deliveries(&self) -> Vec<(String, String)> {
         let conn = rusqlite::Connection::open(self.path("state/salesops.sqlite3")).unwrap();
         let mut st = conn
-            .prepare("SELECT recipient, message_id FROM deliveries WHERE report = 'vectors' AND team = '' AND period = '2026-06' ORDER BY recipient")
+            .prepare("SELECT recipient, message_id FROM deliveries WHERE report = 'vectors' AND period = '2026-06' ORDER BY recipient")
             .unwrap();
         st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
@@ -263,7 +263,7 @@ fn slack_gets_one_message_per_channel_with_its_files_and_nothing_twice() {
         let body = json_of(p);
         assert_eq!(
             body["text"],
-            "Sales report · 2026-06 · won $147K (72% of quota)"
+            "Sales report · 2026-06 · won $193K (94% of quota)"
         );
         let blocks = body["blocks"].as_array().unwrap();
         assert_eq!(blocks[0]["type"], "header");
@@ -273,9 +273,18 @@ fn slack_gets_one_message_per_channel_with_its_files_and_nothing_twice() {
             all.contains("&lt;!channel&gt; 김민지"),
             "escaped, Hangul intact: {all}"
         );
-        assert!(all.contains("$147,277.19"), "{all}");
+        assert!(all.contains("$193,024.75"), "{all}");
         assert!(
             all.contains("Won revenue") && all.contains("Win rate"),
+            "{all}"
+        );
+        // The best method's forecast and the goals, from the figures.
+        assert!(
+            all.contains("by Stage-weighted, the most accurate method"),
+            "{all}"
+        );
+        assert!(
+            all.contains("✅ Raise the close rate 5 % this quarter: met"),
             "{all}"
         );
         assert!(blocks.len() <= 50);
@@ -546,7 +555,7 @@ fn teams_gets_one_valid_adaptive_card_and_links_point_at_the_report() {
     validate_card(card);
     let text = card.to_string();
     assert!(
-        text.contains("Sales report · 2026-06") && text.contains("$147,277.19"),
+        text.contains("Sales report · 2026-06") && text.contains("$193,024.75"),
         "{text}"
     );
     assert!(
@@ -593,7 +602,7 @@ fn summary() -> Summary {
         fallback: "Sales report · 2026-06 · won $147K".into(),
         headline: vec![Figure {
             label: "Won revenue".into(),
-            value: "$147,277.19".into(),
+            value: "$193,024.75".into(),
             sub: "12 won, 4 lost".into(),
             change: "▲ 12.5%".into(),
         }],

@@ -49,7 +49,9 @@ impl Fixture {
                 "out_dir = \"reports\"",
                 &format!("out_dir = {:?}", abs("reports")),
             )
-            .replace("to = [\"ceo@example.com\", \"vp@example.com\"]", recipients);
+            .replace("to = [\"ceo@example.com\", \"vp@example.com\"]", recipients)
+            // The organisation's report alone: team reports have their own tests.
+            .replace("fan_out = \"teams\"", "fan_out = \"none\"");
         fs::write(
             dir.path().join("salesops.toml"),
             format!("{cfg}\n{delivery}\n"),
@@ -180,7 +182,7 @@ async fn smtp_sends_each_recipient_one_complete_message_and_never_twice() {
     assert!(msg.date().is_some());
     assert_eq!(
         msg.subject().unwrap(),
-        "Sales report · 2026-06 · won $147K (72% of quota)"
+        "Sales report · 2026-06 · won $193K (94% of quota)"
     );
     assert_eq!(addresses(msg.to()), ["ceo@example.com", "vp@example.com"]);
     assert_eq!(addresses(msg.cc()), ["cfo@example.com"]);
@@ -193,11 +195,11 @@ async fn smtp_sends_each_recipient_one_complete_message_and_never_twice() {
     // Text and HTML alternatives, the charts inline, the CSV attached.
     let text = msg.body_text(0).unwrap();
     assert!(
-        text.contains("Won revenue") && text.contains("$147,277.19"),
+        text.contains("Won revenue") && text.contains("$193,024.75"),
         "{text}"
     );
     let html = msg.body_html(0).unwrap();
-    assert!(html.contains("$147,277.19"));
+    assert!(html.contains("$193,024.75"));
     assert!(html.len() < 100_000, "HTML body is {} bytes", html.len());
     assert!(!html.contains("<script") && !html.contains("<svg") && !html.contains("data:"));
     let refs = cids(&html);
@@ -391,7 +393,7 @@ async fn files_written_next_to_report_json() {
     // Sorted by attainment; the same figures as report.json (expected-june.json).
     assert_eq!(
         lines[1],
-        "rep-107,Jang Soo-bin,junior,26855.70,8884.99,10000.00,2.68557,4,1,0.8,6713.93,62.5,36018.86,15155.11,rising_star,2685.57"
+        "rep-102,Park Ji-hoon,junior,39761.59,4698.72,10000.00,3.976159,6,3,0.6666666666666666,6626.93,42.833333333333336,73514.42,27091.68,rising_star,3976.16"
     );
 }
 
@@ -439,10 +441,10 @@ async fn korean_labels_and_won_currency() {
         "{text}"
     );
     assert!(
-        text.contains("수주 매출") && text.contains("₩147,277"),
+        text.contains("수주 매출") && text.contains("₩193,025"),
         "{text}"
     );
-    assert!(!text.contains("₩147,277.19"), "KRW has no minor unit");
+    assert!(!text.contains("₩193,024.75"), "KRW has no minor unit");
     assert!(text.contains("이서연"));
     let html = fx.read("reports/vectors/2026-06/report.html");
     assert!(html.contains("lang=\"ko\"") && html.contains("목표 달성률"));
@@ -455,11 +457,12 @@ async fn korean_labels_and_won_currency() {
 async fn forecast_accuracy_and_its_history() {
     let fx = Fixture::new("to = []", "");
     let first = fx.run("2026-05", "2026-06-01", |_| {}).await;
-    let t = fx.read("reports/vectors/2026-05/report.txt");
-    assert!(
-        t.contains("No earlier run stored a forecast for 2026-05"),
-        "{t}"
-    );
+    // No run stored May's forecasts: they are reconstructed from history.
+    let may: serde_json::Value =
+        serde_json::from_str(&fx.read("reports/vectors/2026-05/report.json")).unwrap();
+    for (m, a) in may["forecast_accuracy"].as_object().unwrap() {
+        assert_eq!(a["reconstructed"], true, "{m}");
+    }
     assert_eq!(first.figures.forecasts.target.label(), "2026-06");
     fx.run("2026-06", "2026-07-01", |_| {}).await;
     fx.use_crm("crm-final.json");
@@ -641,7 +644,7 @@ async fn templates_dir_and_subject_override_the_builtins() {
     let msg = MessageParser::default().parse(&eml).unwrap();
     assert_eq!(
         msg.subject(),
-        Some("Monthly revenue review 2026-06: $147,277.19")
+        Some("Monthly revenue review 2026-06: $193,024.75")
     );
 }
 

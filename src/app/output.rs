@@ -5,7 +5,7 @@
 use crate::app::RunOptions;
 use crate::config::{ReportSettings, Settings};
 use crate::deliver::{self, DeliveryOutcome};
-use crate::metrics::{self, forecast, Accuracy, Figures, Method};
+use crate::metrics::{self, Accuracy, Figures, Method};
 use crate::period::Period;
 use crate::render::{self, Rendered};
 use crate::source::Pulled;
@@ -14,28 +14,25 @@ use anyhow::Result;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// How many finished periods the accuracy history shows.
-const HISTORY_PERIODS: usize = 6;
-
-/// Forecast accuracy of the finished periods that have stored forecasts,
-/// most recent first, judged against the won revenue in this snapshot.
-fn accuracy_history(
-    store: &mut Store,
-    pulled: &Pulled,
-    ms: &metrics::Settings,
-    as_of: chrono::NaiveDate,
-) -> Result<Vec<(Period, BTreeMap<Method, Accuracy>)>> {
-    let mut out = Vec::new();
-    for (label, start, end) in store.forecast_targets_before(as_of, HISTORY_PERIODS)? {
-        let p = Period::parse(&label, ms.fiscal_start_month)
-            .ok()
-            .filter(|p| p.start == start && p.end == end)
-            .unwrap_or_else(|| Period::range(start, end.pred_opt().unwrap_or(end)));
-        let stored = store.forecasts_for(&p)?;
-        let actual = metrics::won_revenue(&pulled.snapshot, &p, as_of, ms.tz);
-        out.push((p, forecast::accuracy(&p, as_of, actual, &stored)));
-    }
-    Ok(out)
+/// The track record as the report's accuracy history: per finished
+/// period, the methods that had a forecast of record.
+fn accuracy_history(f: &Figures) -> Vec<(Period, BTreeMap<Method, Accuracy>)> {
+    let t = &f.track_record;
+    t.periods
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let judged = t
+                .methods
+                .iter()
+                .filter_map(|(m, list)| {
+                    let a = list.get(i)?;
+                    a.forecast.is_some().then(|| (*m, a.clone()))
+                })
+                .collect();
+            (*p, judged)
+        })
+        .collect()
 }
 
 /// Renders the report of `figures` (HTML, text, charts, CSV, subject).
@@ -45,34 +42,26 @@ pub(super) fn render(
     pulled: &Pulled,
     figures: &Figures,
     ms: &metrics::Settings,
-    store: Option<&mut Store>,
+    team: Option<&str>,
 ) -> Result<Rendered> {
-    // The previous period as the books stood when this one began.
-    let previous = metrics::compute(
-        &pulled.snapshot,
-        figures.previous,
-        figures.period.start,
-        ms,
-        &[],
-    );
-    let history = match store {
-        Some(st) => accuracy_history(st, pulled, ms, figures.as_of)?,
-        None => Vec::new(),
-    };
+    let history = accuracy_history(figures);
     let selling_kinds = crate::snapshot::ActivityKind::ALL
         .iter()
         .filter(|(_, k)| ms.selling_kinds[k.index()])
         .map(|(n, _)| n.to_string())
         .collect();
     let tz = r.tz.to_string();
+    let title = match team {
+        Some(t) => format!("{} · {t}", r.name),
+        None => r.name.clone(),
+    };
     let input = render::Input {
-        report: &r.name,
+        report: &title,
         locale: &r.locale,
         currency: &pulled.snapshot.currency,
         timezone: &tz,
         source: &pulled.description,
         figures,
-        previous: &previous,
         history: &history,
         reps: &pulled.snapshot.reps,
         rules: render::Rules {
@@ -89,21 +78,30 @@ pub(super) fn render(
             templates_dir: s.templates_dir.as_deref(),
             chart_font: s.chart_font.as_deref(),
             subject: r.subject.as_deref(),
-            public_dir: public_dir(s, r, &figures.period).as_deref(),
+            public_dir: public_dir(s, r, team, &figures.period).as_deref(),
         },
     )
 }
 
 /// The report folder's public URL, ending in `/`, when `public_base_url`
-/// is set: `<public_base_url>/<report>/<period>/`, as out_dir lays it out.
-fn public_dir(s: &Settings, r: &ReportSettings, period: &Period) -> Option<String> {
-    let base = s.public_base_url.as_ref()?;
-    Some(format!(
-        "{}/{}/{}/",
-        base.as_str().trim_end_matches('/'),
-        r.name,
-        period.label()
-    ))
+/// is set: `<public_base_url>/<report>/[teams/<team>/]<period>/`, as
+/// out_dir lays it out (each part percent-encoded).
+fn public_dir(
+    s: &Settings,
+    r: &ReportSettings,
+    team: Option<&str>,
+    period: &Period,
+) -> Option<String> {
+    let mut u = s.public_base_url.clone()?;
+    {
+        let mut segs = u.path_segments_mut().ok()?;
+        segs.pop_if_empty().push(&r.name);
+        if let Some(t) = team {
+            segs.push("teams").push(&super::team_folder(t));
+        }
+        segs.push(&period.label()).push("");
+    }
+    Some(u.to_string())
 }
 
 /// Delivers a rendered report to the report's recipients and chat
@@ -117,34 +115,90 @@ pub(super) async fn deliver(
     opts: &RunOptions,
     store: Option<&mut Store>,
 ) -> Result<DeliveryOutcome> {
-    let key = deliver::period_key(&figures.period, figures.as_of);
-    let job = deliver::Job {
-        report: &r.name,
-        period_key: &key,
-        rendered,
-        to: &r.to,
-        cc: &r.cc,
-        bcc: &r.bcc,
-        out_dir,
-        force: opts.force,
-        dry_run: opts.dry_run,
-    };
     let mut store = store;
-    let mut out = deliver::deliver(&s.delivery, &job, store.as_deref_mut()).await?;
-    let chat = deliver::chat::ChatJob {
-        report: &r.name,
-        team: "",
-        period_key: &key,
+    let mut out = deliver_to(
+        s,
+        &r.name,
+        &r.to,
+        &r.cc,
+        &r.bcc,
         rendered,
-        slack_channels: &r.slack_channels,
-        msteams: &r.msteams,
-        force: opts.force,
-        dry_run: opts.dry_run,
-    };
-    let c = deliver::chat::deliver(&s.slack, &s.msteams, &chat, store).await?;
+        figures,
+        out_dir,
+        opts,
+        store.as_deref_mut(),
+    )
+    .await?;
+    let c = deliver_chat(
+        s,
+        &r.name,
+        &r.slack_channels,
+        &r.msteams,
+        rendered,
+        figures,
+        opts,
+        store,
+    )
+    .await?;
     out.sent.extend(c.sent);
     out.already.extend(c.already);
     out.failed.extend(c.failed);
     out.would_send.extend(c.would_send);
     Ok(out)
+}
+
+/// Delivers to the given recipients, exactly once per `log_key` (the
+/// report's name, or `<report>/teams/<team>` for a team's report) and period.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn deliver_to(
+    s: &Settings,
+    log_key: &str,
+    to: &[String],
+    cc: &[String],
+    bcc: &[String],
+    rendered: &Rendered,
+    figures: &Figures,
+    out_dir: &Path,
+    opts: &RunOptions,
+    store: Option<&mut Store>,
+) -> Result<DeliveryOutcome> {
+    let key = deliver::period_key(&figures.period, figures.as_of);
+    let job = deliver::Job {
+        report: log_key,
+        period_key: &key,
+        rendered,
+        to,
+        cc,
+        bcc,
+        out_dir,
+        force: opts.force,
+        dry_run: opts.dry_run,
+    };
+    deliver::deliver(&s.delivery, &job, store).await
+}
+
+/// Posts the report's summary to Slack channels and Teams webhooks,
+/// exactly once per `log_key` (as for `deliver_to`), period and destination.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn deliver_chat(
+    s: &Settings,
+    log_key: &str,
+    slack_channels: &[String],
+    msteams: &[String],
+    rendered: &Rendered,
+    figures: &Figures,
+    opts: &RunOptions,
+    store: Option<&mut Store>,
+) -> Result<DeliveryOutcome> {
+    let key = deliver::period_key(&figures.period, figures.as_of);
+    let chat = deliver::chat::ChatJob {
+        report: log_key,
+        period_key: &key,
+        rendered,
+        slack_channels,
+        msteams,
+        force: opts.force,
+        dry_run: opts.dry_run,
+    };
+    deliver::chat::deliver(&s.slack, &s.msteams, &chat, store).await
 }

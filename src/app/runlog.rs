@@ -124,7 +124,7 @@ impl RunLog {
         };
         match res {
             Ok(o) => {
-                let d = &o.delivery;
+                let d = &o.delivery_all();
                 let recipients = serde_json::json!({
                     "sent": d.sent,
                     "already": d.already,

@@ -22,6 +22,10 @@ pub struct RunArgs {
     /// Run only this configured report. Default: all.
     #[arg(long)]
     pub report: Option<String>,
+    /// Make only this team's report (a `[[teams]]` name or a CRM team,
+    /// letter case ignored) and deliver it to its manager; with --report.
+    #[arg(long, requires = "report")]
+    pub team: Option<String>,
     /// Write reports here instead of out_dir.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -43,6 +47,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         period: args.period,
         as_of: args.as_of,
         report: args.report,
+        team: args.team,
         out: args.out,
         dry_run: args.dry_run,
         force: args.force,
@@ -53,12 +58,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
         .enable_all()
         .build()?;
     let outcomes = rt.block_on(app::run(&settings, &origin, &opts, chrono::Utc::now()))?;
-    for o in &outcomes {
+    for o in outcomes.iter().flat_map(|o| o.all()) {
         print_summary(o);
     }
     // 1: some recipient did not get the report (it stays on disk and the
     // next run sends only to them).
-    let failed = outcomes.iter().any(|o| !o.delivery.failed.is_empty());
+    let failed = outcomes.iter().any(|o| o.failed().next().is_some());
     Ok(if failed { 1 } else { 0 })
 }
 
@@ -76,7 +81,15 @@ fn print_summary(o: &app::ReportOutcome) {
     let f = &o.figures;
     let k = &f.kpis;
     let c = o.currency.as_str();
-    println!("{} · {} (as of {})", o.name, f.period.label(), f.as_of);
+    match &o.team {
+        Some(t) => println!(
+            "{} · team {t} · {} (as of {})",
+            o.name,
+            f.period.label(),
+            f.as_of
+        ),
+        None => println!("{} · {} (as of {})", o.name, f.period.label(), f.as_of),
+    }
     let rows = [
         ("won revenue", money(c, Some(k.won_revenue))),
         (

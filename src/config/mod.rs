@@ -8,6 +8,7 @@
 
 mod chat;
 mod delivery;
+mod goals;
 mod load;
 mod mapping;
 mod report;
@@ -16,9 +17,10 @@ mod source;
 
 pub use chat::{redact_url, webhook_env, MsteamsConfig, SlackConfig};
 pub use delivery::{Auth, DeliveryConfig, DeliveryKind, Security};
+pub use goals::{GoalConfig, TeamConfig};
 pub use load::{load, load_str, ConfigOrigin, EMBEDDED_DEFAULT};
 pub use mapping::{HubspotMapping, Lookup, PipedriveMapping, SalesforceMapping};
-pub use report::{PeriodSelector, ReportConfig};
+pub use report::{FanOut, PeriodSelector, ReportConfig};
 pub use resolve::{ReportSettings, Settings};
 pub use source::{Secret, SourceConfig, SourceKind};
 
@@ -114,6 +116,30 @@ pub struct RawConfig {
     /// Microsoft Teams Workflows webhooks, for reports' `msteams`.
     #[serde(default)]
     pub msteams: MsteamsConfig,
+    /// Goals every report tracks (METRICS.md "Goals"). Default: none.
+    #[serde(default)]
+    pub goals: Vec<GoalConfig>,
+    /// Sales teams (METRICS.md "Teams"). Default: none (teams then come
+    /// from the CRM's team field alone).
+    #[serde(default)]
+    pub teams: Vec<TeamConfig>,
+}
+
+/// A team name is a folder name: letters and digits of any script, spaces
+/// inside, and `- _ . & + ( )`; not empty, no leading dot or space.
+pub(crate) fn folder_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= 100
+        && name.trim() == name
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || " -_.&+()".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err("use letters, digits, spaces inside, or - _ . & + ( ) (it names a folder; at most 100 characters, no leading dot)".into())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,6 +184,9 @@ pub struct ForecastConfig {
     /// Revenue a new rep is assumed to bring in each month of the target. Default 5000.
     #[serde(default = "defaults::new_rep_first_month_revenue")]
     pub new_rep_first_month_revenue: f64,
+    /// Finished periods the forecast track record covers. Default 6.
+    #[serde(default = "defaults::track_record_periods")]
+    pub track_record_periods: u32,
 }
 
 impl Default for ForecastConfig {
@@ -165,6 +194,7 @@ impl Default for ForecastConfig {
         ForecastConfig {
             growth_rate: defaults::growth_rate(),
             new_rep_first_month_revenue: defaults::new_rep_first_month_revenue(),
+            track_record_periods: defaults::track_record_periods(),
         }
     }
 }
@@ -191,12 +221,17 @@ pub struct ActivitiesConfig {
     /// Activity kinds that count as selling time. Default call, meeting, email, social.
     #[serde(default = "defaults::selling_kinds")]
     pub selling_kinds: Vec<String>,
+    /// Touches (selling activities linked to a deal) a deal should get
+    /// before it closes. Default 5.
+    #[serde(default = "defaults::follow_up_target")]
+    pub follow_up_target: i64,
 }
 
 impl Default for ActivitiesConfig {
     fn default() -> Self {
         ActivitiesConfig {
             selling_kinds: defaults::selling_kinds(),
+            follow_up_target: defaults::follow_up_target(),
         }
     }
 }
@@ -285,6 +320,12 @@ pub(crate) mod defaults {
         ["call", "meeting", "email", "social"]
             .map(String::from)
             .to_vec()
+    }
+    pub fn track_record_periods() -> u32 {
+        6
+    }
+    pub fn follow_up_target() -> i64 {
+        5
     }
     pub fn sql_threshold() -> f64 {
         12.0

@@ -63,6 +63,25 @@ pub struct ReportConfig {
     /// period. Default: none.
     #[serde(default)]
     pub msteams: Vec<String>,
+    /// "teams" also makes one report per sales team (METRICS.md "Teams"),
+    /// written to `<out_dir>/<report>/teams/<team>/<period>/` and emailed
+    /// to the team's `manager` and `team_cc`; "none" makes the
+    /// organisation's report only. Default "none".
+    #[serde(default)]
+    pub fan_out: FanOut,
+    /// Who gets a copy of every team's report (with `fan_out = "teams"`).
+    /// Default: none.
+    #[serde(default)]
+    pub team_cc: Vec<String>,
+}
+
+/// Whether a report also goes out per team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FanOut {
+    #[default]
+    None,
+    Teams,
 }
 
 fn default_period() -> PeriodSelector {

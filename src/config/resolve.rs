@@ -30,6 +30,8 @@ pub struct Settings {
     pub retry_for_minutes: u64,
     pub source: SourceConfig,
     pub metrics: metrics::Settings,
+    /// `[[teams]]`, in config order.
+    pub teams: Vec<metrics::TeamDef>,
     pub reports: Vec<ReportSettings>,
     pub delivery: DeliveryConfig,
     /// Where out_dir is served (links in messages), checked.
@@ -52,6 +54,8 @@ pub struct ReportSettings {
     pub subject: Option<String>,
     pub slack_channels: Vec<String>,
     pub msteams: Vec<String>,
+    pub fan_out: super::FanOut,
+    pub team_cc: Vec<String>,
 }
 
 impl ReportSettings {
@@ -212,7 +216,18 @@ impl Settings {
                 &mut errs,
             ),
             points,
+            follow_up_target: follow_up_target(raw.activities.follow_up_target, &mut errs),
+            track_record_periods: track_record_periods(
+                raw.forecast.track_record_periods,
+                &mut errs,
+            ),
+            goals: super::goals::goals(
+                &raw.goals,
+                raw.fiscal_year_start_month.clamp(1, 12),
+                &mut errs,
+            ),
         };
+        let teams = super::goals::teams(&raw.teams, &mut errs);
 
         check_source(&raw.source, &mut errs);
         super::chat::check(&raw, &mut errs);
@@ -258,7 +273,12 @@ impl Settings {
                     Ok(_) => {}
                 }
             }
-            for (field, list) in [("to", &r.to), ("cc", &r.cc), ("bcc", &r.bcc)] {
+            for (field, list) in [
+                ("to", &r.to),
+                ("cc", &r.cc),
+                ("bcc", &r.bcc),
+                ("team_cc", &r.team_cc),
+            ] {
                 for (j, addr) in list.iter().enumerate() {
                     if addr.parse::<lettre::message::Mailbox>().is_err() {
                         errs.push(format!(
@@ -290,6 +310,8 @@ impl Settings {
                 subject: r.subject.clone(),
                 slack_channels: r.slack_channels.clone(),
                 msteams: r.msteams.clone(),
+                fan_out: r.fan_out,
+                team_cc: r.team_cc.clone(),
             });
         }
 
@@ -309,6 +331,7 @@ impl Settings {
             retry_for_minutes: raw.retry_for_minutes,
             source: raw.source,
             metrics,
+            teams,
             reports,
             delivery: raw.delivery,
             public_base_url: raw
@@ -323,6 +346,27 @@ impl Settings {
     pub fn report(&self, name: &str) -> Option<&ReportSettings> {
         self.reports.iter().find(|r| r.name == name)
     }
+}
+
+fn follow_up_target(v: i64, errs: &mut Vec<String>) -> u32 {
+    match u32::try_from(v) {
+        Ok(n) if (1..=1000).contains(&n) => n,
+        _ => {
+            errs.push(format!(
+                "activities.follow_up_target: {v} is not a number of touches from 1 to 1000"
+            ));
+            5
+        }
+    }
+}
+
+fn track_record_periods(v: u32, errs: &mut Vec<String>) -> usize {
+    if !(1..=36).contains(&v) {
+        errs.push(format!(
+            "forecast.track_record_periods: {v} is not between 1 and 36"
+        ));
+    }
+    v.clamp(1, 36) as usize
 }
 
 fn never_before() -> chrono::DateTime<chrono::Utc> {

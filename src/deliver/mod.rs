@@ -186,7 +186,6 @@ pub async fn deliver(
                 if let Some(st) = store.as_deref_mut() {
                     st.record_delivery(&Delivery {
                         report: job.report.to_string(),
-                        team: String::new(),
                         period: job.period_key.to_string(),
                         recipient: rcpt.to_string(),
                         message_id: msg.message_id.clone(),

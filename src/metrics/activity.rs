@@ -1,6 +1,7 @@
 //! Activity efficiency (selling time, meetings per prospecting activity) and
 //! leads (response time, SLA, scoring, MQL → SQL).
 
+use super::scope::Scope;
 use super::window::{Bound, Window};
 use super::{mean_median, ratio, LeadFigures, Settings, UnworkedLead};
 use crate::period::Period;
@@ -13,12 +14,18 @@ pub struct ActivityKpis {
     pub meetings_per_prospecting_activity: Option<f64>,
 }
 
-pub fn activities(snap: &Snapshot, p: &Period, as_of: NaiveDate, s: &Settings) -> ActivityKpis {
+pub fn activities(
+    snap: &Snapshot,
+    scope: &Scope,
+    p: &Period,
+    as_of: NaiveDate,
+    s: &Settings,
+) -> ActivityKpis {
     let win = Window::new(p.start, p.end, s.tz).until(Bound::new(as_of, s.tz));
     let mut selling = Decimal::ZERO;
     let mut total = Decimal::ZERO;
     let (mut booked, mut prospecting) = (0u64, 0u64);
-    for a in &snap.activities {
+    for a in scope.activities(snap) {
         if !win.contains(&a.at) {
             continue;
         }
@@ -59,14 +66,20 @@ pub fn score(l: &Lead, as_of: &Bound, s: &Settings) -> Decimal {
     }
 }
 
-pub fn leads(snap: &Snapshot, p: &Period, as_of: NaiveDate, s: &Settings) -> LeadResults {
+pub fn leads(
+    snap: &Snapshot,
+    scope: &Scope,
+    p: &Period,
+    as_of: NaiveDate,
+    s: &Settings,
+) -> LeadResults {
     let as_of_b = Bound::new(as_of, s.tz);
     let win = Window::new(p.start, p.end, s.tz).until(as_of_b);
     let sla_nanos = s.response_sla_minutes * Decimal::from(60_000_000_000i64);
     let mut hours: Vec<f64> = Vec::new();
     let (mut created, mut unanswered, mut in_sla, mut sqls) = (0u64, 0u64, 0u64, 0u64);
     let mut unworked = Vec::new();
-    for l in &snap.leads {
+    for l in scope.leads(snap) {
         if !win.contains(&l.created_at) {
             continue;
         }

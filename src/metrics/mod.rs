@@ -9,18 +9,28 @@
 mod activity;
 mod deals;
 pub mod forecast;
+pub mod goals;
 pub mod quota;
+mod reps;
+pub mod scope;
+mod touches;
+pub mod track;
 mod window;
 
-pub use forecast::{Accuracy, Forecasts, Method, StoredForecast};
+pub use deals::FollowUp;
+pub use forecast::{Forecasts, Method, StoredForecast};
+pub use goals::{Goal, GoalMetric, GoalResult, GoalRule, Num};
+pub use scope::{Scope, Team, TeamDef, Teams};
+pub use track::{Accuracy, TrackRecord};
 pub use window::{Bound, Window};
 
 use crate::period::Period;
-use crate::snapshot::{ActivityKind, Snapshot};
+use crate::snapshot::{ActivityKind, Books, DealType, Snapshot, Status};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
+use touches::TouchIndex;
 
 /// A role's quota and commission terms.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +66,50 @@ pub struct Settings {
     pub sql_threshold: Decimal,
     pub response_sla_minutes: Decimal,
     pub points: HashMap<String, Decimal>,
+    /// Touches a deal should get (`[activities] follow_up_target`).
+    pub follow_up_target: u32,
+    /// Finished periods in the track record (`[forecast] track_record_periods`).
+    pub track_record_periods: usize,
+    /// `[[goals]]`, in config order.
+    pub goals: Vec<Goal>,
+}
+
+/// Won revenue by deal type; `untyped` for deals without one.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ByType {
+    pub new_business: Decimal,
+    pub upsell: Decimal,
+    pub cross_sell: Decimal,
+    pub renewal: Decimal,
+    pub untyped: Decimal,
+}
+
+impl ByType {
+    pub fn add(&mut self, t: Option<DealType>, amount: Decimal) {
+        *match t {
+            Some(DealType::NewBusiness) => &mut self.new_business,
+            Some(DealType::Upsell) => &mut self.upsell,
+            Some(DealType::CrossSell) => &mut self.cross_sell,
+            Some(DealType::Renewal) => &mut self.renewal,
+            None => &mut self.untyped,
+        } += amount;
+    }
+
+    /// Upsell and cross-sell.
+    pub fn expansion(&self) -> Decimal {
+        self.upsell + self.cross_sell
+    }
+
+    /// In the spec's key order.
+    pub fn entries(&self) -> [(&'static str, Decimal); 5] {
+        [
+            ("new_business", self.new_business),
+            ("upsell", self.upsell),
+            ("cross_sell", self.cross_sell),
+            ("renewal", self.renewal),
+            ("untyped", self.untyped),
+        ]
+    }
 }
 
 /// Team KPIs for the period.
@@ -79,7 +133,19 @@ pub struct Kpis {
     pub lead_response_within_sla: Option<f64>,
     pub selling_time_share: Option<f64>,
     pub meetings_per_prospecting_activity: Option<f64>,
-    /// Not in report.json: the team quota of the period (for the headline).
+    pub won_revenue_by_type: ByType,
+    pub expansion_share: Option<f64>,
+    pub touches_mean_won: Option<f64>,
+    pub touches_mean_lost: Option<f64>,
+    pub lost_before_target_share: Option<f64>,
+    pub open_under_target: u64,
+    /// salesops' own key: won revenue / team quota (null without quota).
+    pub team_attainment: Option<f64>,
+    /// salesops' own key: reps whose won revenue reached their quota.
+    pub reps_at_quota: u64,
+    /// Reps with a quota for the period.
+    pub reps_with_quota: u64,
+    /// The team quota of the period (Σ the reps' quotas).
     pub team_quota: Option<Decimal>,
     /// Not in report.json: won revenue of the previous period.
     pub prev_won_revenue: Decimal,
@@ -127,6 +193,10 @@ pub struct RepFigures {
     pub sales_cycle_days_mean: Option<f64>,
     pub quadrant: Option<Quadrant>,
     pub commission: Option<Decimal>,
+    /// Won upsell and cross-sell revenue in the period.
+    pub expansion_revenue: Decimal,
+    pub lost_before_target: u64,
+    pub open_under_target: u64,
 }
 
 /// An SQL created in the period that nobody owns or answered.
@@ -146,6 +216,22 @@ pub struct LeadFigures {
     pub unworked_sqls: Vec<UnworkedLead>,
 }
 
+/// The figures of one period with the books at one `as_of`: everything a
+/// report shows except what compares with other periods.
+#[derive(Debug, Clone)]
+pub struct Core {
+    pub period: Period,
+    pub as_of: NaiveDate,
+    pub kpis: Kpis,
+    pub reps: Vec<RepFigures>,
+    pub forecasts: Forecasts,
+    pub leads: LeadFigures,
+    /// Open deals in the forecast target under the follow-up target,
+    /// largest first, at most ten.
+    pub follow_ups: Vec<FollowUp>,
+    pub notes: Vec<String>,
+}
+
 /// All figures of one report.
 #[derive(Debug, Clone)]
 pub struct Figures {
@@ -153,11 +239,35 @@ pub struct Figures {
     pub previous: Period,
     pub as_of: NaiveDate,
     pub kpis: Kpis,
+    /// The previous period's KPIs with the books as of this period's start
+    /// (the headline's changes).
+    pub previous_kpis: Kpis,
     pub reps: Vec<RepFigures>,
     pub forecasts: Forecasts,
+    /// Forecast accuracy of the period once it has ended: the methods that
+    /// have a forecast of record.
     pub accuracy: BTreeMap<Method, Accuracy>,
+    pub track_record: TrackRecord,
+    pub goals: Vec<GoalResult>,
+    pub follow_ups: Vec<FollowUp>,
     pub leads: LeadFigures,
     pub data_quality: Vec<String>,
+}
+
+/// One row of the organisation's `teams` (METRICS.md "Teams").
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamRow {
+    pub name: Option<String>,
+    pub manager: Option<String>,
+    pub reps: u64,
+    pub won_revenue: Decimal,
+    pub team_quota: Option<Decimal>,
+    pub team_attainment: Option<f64>,
+    pub quota_attainment_rate: Option<f64>,
+    pub win_rate: Option<f64>,
+    pub pipeline_weighted: Decimal,
+    pub pipeline_coverage: Option<f64>,
+    pub stage_weighted: Decimal,
 }
 
 /// Exact ratio of two counts.
@@ -190,24 +300,285 @@ pub(crate) fn mean_median(mut v: Vec<f64>) -> (Option<f64>, Option<f64>) {
     (Some(mean), Some(median))
 }
 
-/// Won revenue of period `p` with the books as of `as_of`: the actual that
-/// a stored forecast for `p` is judged against (the report's accuracy
-/// history reads it for earlier periods).
-pub fn won_revenue(snap: &Snapshot, p: &Period, as_of: NaiveDate, tz: Tz) -> Decimal {
-    snap.deals
-        .iter()
-        .filter(|d| snap.stage_of(d).status() == crate::snapshot::Status::Won)
-        .filter(|d| {
-            let close = d.close_date.local_date(tz);
-            close < as_of && p.contains(close)
-        })
-        .filter_map(|d| d.amount)
-        .sum()
+/// Computes reports over one snapshot: the follow-up index is built once
+/// and shared by the organisation's report and every team's.
+pub struct Engine<'a> {
+    snap: &'a Snapshot,
+    s: &'a Settings,
+    touches: TouchIndex,
 }
 
-/// Computes every figure for period `p` with the books as of the start of
-/// local day `as_of`. `stored` holds the forecasts earlier runs kept, for
-/// forecast accuracy.
+impl<'a> Engine<'a> {
+    pub fn new(snap: &'a Snapshot, s: &'a Settings) -> Engine<'a> {
+        Engine {
+            snap,
+            s,
+            touches: TouchIndex::new(snap, s),
+        }
+    }
+
+    pub fn snapshot(&self) -> &'a Snapshot {
+        self.snap
+    }
+
+    /// The books of `scope` at the start of local day `as_of`.
+    fn books(&self, scope: &Scope, as_of: NaiveDate) -> Books {
+        Books::at(self.snap, self.s.tz, as_of, scope.deals.as_deref())
+    }
+
+    /// The figures of `p` for `scope` with the books at `as_of`.
+    pub fn core(&self, scope: &Scope, p: Period, as_of: NaiveDate) -> Core {
+        self.core_at(scope, &self.books(scope, as_of), p)
+    }
+
+    fn core_at(&self, scope: &Scope, books: &Books, p: Period) -> Core {
+        let (snap, s, as_of) = (self.snap, self.s, books.as_of);
+        let target = forecast::target(&p, as_of);
+        let touches = deals::Touches {
+            index: &self.touches,
+            scope,
+        };
+        let pass = deals::pass(snap, books, &p, &target, s, Some(touches));
+        let (reps, quota) = reps::figures(snap, scope, &pass, &p, &target, s);
+        let act = activity::activities(snap, scope, &p, as_of, s);
+        let leads = activity::leads(snap, scope, &p, as_of, s);
+        let forecasts = forecast::forecasts(target, &pass.forecast, quota.new_reps, s);
+        let kpis = kpis(&pass, &quota, act, &leads);
+        let mut follow_ups = pass.follow_ups.clone();
+        follow_ups.sort_by(|a, b| {
+            b.amount.cmp(&a.amount).then_with(|| {
+                snap.deals[a.deal as usize]
+                    .id
+                    .cmp(&snap.deals[b.deal as usize].id)
+            })
+        });
+        follow_ups.truncate(10);
+        Core {
+            period: p,
+            as_of,
+            kpis,
+            reps,
+            forecasts,
+            leads: leads.figures,
+            follow_ups,
+            notes: missing_amount_note(snap, &pass.missing_amount),
+        }
+    }
+
+    /// The forecasts of target `q` as they would have been made when it
+    /// began, from the books as they were then.
+    fn reconstruct(&self, scope: &Scope, q: &Period) -> Forecasts {
+        let books = self.books(scope, q.start);
+        let pass = deals::pass(self.snap, &books, &q.previous(), q, self.s, None);
+        let new_reps = scope
+            .rep_indexes(self.snap)
+            .into_iter()
+            .filter(|r| {
+                quota::plan(&self.snap.reps[*r as usize], self.s)
+                    .start_date
+                    .is_some_and(|d| q.contains(d))
+            })
+            .count() as u64;
+        forecast::forecasts(*q, &pass.forecast, new_reps, self.s)
+    }
+
+    /// The whole report of `p` for `scope` at `as_of`; `stored` holds the
+    /// forecasts earlier runs of this report (and team) kept.
+    pub fn report(
+        &self,
+        scope: &Scope,
+        p: Period,
+        as_of: NaiveDate,
+        stored: &[StoredForecast],
+    ) -> Figures {
+        let books = self.books(scope, as_of);
+        let core = self.core_at(scope, &books, p);
+        let mut cores: HashMap<(String, NaiveDate), Core> = HashMap::new();
+        let prev = p.previous();
+        let prev_as_of = goals::baseline_as_of(&prev, as_of);
+        let previous = self.core(scope, prev, prev_as_of);
+
+        let mut goal_results = Vec::new();
+        for g in &self.s.goals {
+            let bp = g.baseline_period(&p);
+            let b_as_of = goals::baseline_as_of(&bp, as_of);
+            let base = if bp == prev && b_as_of == prev_as_of {
+                &previous
+            } else {
+                cores
+                    .entry((bp.label(), b_as_of))
+                    .or_insert_with(|| self.core(scope, bp, b_as_of))
+            };
+            goal_results.push(goals::judge(
+                g,
+                bp,
+                g.metric.value(base),
+                g.metric.value(&core),
+            ));
+        }
+
+        let history = self.snap.has_history();
+        let rebuild = |q: &Period| history.then(|| self.reconstruct(scope, q));
+        let periods = track::periods(&p, as_of, self.s.track_record_periods);
+        let actuals = won_by_period(&books, &periods);
+        let mut methods: BTreeMap<Method, Vec<Accuracy>> = BTreeMap::new();
+        let mut own: Option<BTreeMap<Method, Accuracy>> = None;
+        for (q, actual) in periods.iter().zip(actuals) {
+            let judged = track::judge_period(q, actual, stored, &mut || rebuild(q));
+            for (m, a) in &judged {
+                methods.entry(*m).or_default().push(a.clone());
+            }
+            if *q == p {
+                own = Some(judged);
+            }
+        }
+        let track_record = track::summarize(periods, methods);
+        let accuracy = if as_of < p.end {
+            BTreeMap::new()
+        } else {
+            own.unwrap_or_else(|| {
+                track::judge_period(&p, core.kpis.won_revenue, stored, &mut || rebuild(&p))
+            })
+            .into_iter()
+            .filter(|(_, a)| a.forecast.is_some())
+            .collect()
+        };
+
+        let mut data_quality = self.snap.notes.clone();
+        data_quality.extend(core.notes);
+        Figures {
+            period: p,
+            previous: prev,
+            as_of,
+            kpis: core.kpis,
+            previous_kpis: previous.kpis,
+            reps: core.reps,
+            forecasts: core.forecasts,
+            accuracy,
+            track_record,
+            goals: goal_results,
+            follow_ups: core.follow_ups,
+            leads: core.leads,
+            data_quality,
+        }
+    }
+
+    /// The organisation's `teams` rows: each team's figures as its own
+    /// report would give them.
+    pub fn team_rows(&self, teams: &Teams, p: Period, as_of: NaiveDate) -> Vec<TeamRow> {
+        teams
+            .teams
+            .iter()
+            .zip(&teams.scopes)
+            .map(|(t, scope)| {
+                let c = self.core(scope, p, as_of);
+                let k = &c.kpis;
+                TeamRow {
+                    name: t.name.clone(),
+                    manager: t.manager.clone(),
+                    reps: c.reps.len() as u64,
+                    won_revenue: k.won_revenue,
+                    team_quota: k.team_quota,
+                    team_attainment: k.team_attainment,
+                    quota_attainment_rate: k.quota_attainment_rate,
+                    win_rate: k.win_rate,
+                    pipeline_weighted: k.pipeline_weighted,
+                    pipeline_coverage: k.pipeline_coverage,
+                    stage_weighted: c.forecasts.stage_weighted,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The KPIs from the pass, the quota totals and the activity and lead figures.
+fn kpis(
+    pass: &deals::Pass,
+    q: &reps::QuotaTotals,
+    act: activity::ActivityKpis,
+    leads: &activity::LeadResults,
+) -> Kpis {
+    let (cycle_mean, cycle_median) = pass.cycle_mean_median();
+    let mean = |v: &[f64]| mean_median(v.to_vec()).0;
+    Kpis {
+        won_revenue: pass.won_revenue,
+        deals_won: pass.deals_won,
+        deals_lost: pass.deals_lost,
+        win_rate: ratio(pass.deals_won, pass.deals_won + pass.deals_lost),
+        avg_won_deal_size: (pass.deals_won > 0)
+            .then(|| pass.won_revenue / Decimal::from(pass.deals_won)),
+        pipeline_total: pass.pipeline_total,
+        pipeline_weighted: pass.pipeline_weighted,
+        avg_open_deal_size: (pass.open_count > 0)
+            .then(|| pass.pipeline_total / Decimal::from(pass.open_count)),
+        pipeline_coverage: q
+            .target_quota
+            .and_then(|t| dec_ratio(pass.coverage_amount, t)),
+        quota_attainment_rate: q.attainment_rate(),
+        sales_cycle_days_mean: cycle_mean,
+        sales_cycle_days_median: cycle_median,
+        lead_response_hours_median: leads.response_median,
+        lead_response_hours_mean: leads.response_mean,
+        leads_unanswered: leads.unanswered,
+        lead_response_within_sla: leads.within_sla,
+        selling_time_share: act.selling_time_share,
+        meetings_per_prospecting_activity: act.meetings_per_prospecting_activity,
+        won_revenue_by_type: pass.by_type,
+        expansion_share: dec_ratio(pass.by_type.expansion(), pass.won_revenue),
+        touches_mean_won: mean(&pass.touches_won),
+        touches_mean_lost: mean(&pass.touches_lost),
+        lost_before_target_share: ratio(pass.lost_before_target, pass.deals_lost),
+        open_under_target: pass.follow_ups.len() as u64,
+        team_attainment: q.team_quota.and_then(|t| dec_ratio(pass.won_revenue, t)),
+        reps_at_quota: q.at_quota,
+        reps_with_quota: q.with_quota,
+        team_quota: q.team_quota,
+        prev_won_revenue: pass.prev_won_revenue,
+        target_quota: q.target_quota,
+    }
+}
+
+/// Won revenue of each period with the books `books` (deals won with a
+/// close date in the period and before as_of).
+fn won_by_period(books: &Books, periods: &[Period]) -> Vec<Decimal> {
+    let mut out = vec![Decimal::ZERO; periods.len()];
+    if periods.is_empty() {
+        return out;
+    }
+    for d in &books.deals {
+        if d.status != Status::Won || d.close >= books.as_of {
+            continue;
+        }
+        if let Some(i) = periods.iter().position(|q| q.contains(d.close)) {
+            out[i] += d.amount_or_zero();
+        }
+    }
+    out
+}
+
+fn missing_amount_note(snap: &Snapshot, missing: &[u32]) -> Vec<String> {
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let shown: Vec<&str> = missing
+        .iter()
+        .take(10)
+        .map(|i| snap.deals[*i as usize].id.as_str())
+        .collect();
+    let more = missing.len().saturating_sub(shown.len());
+    vec![format!(
+        "{} deal(s) have no amount and count as 0: {}{}",
+        missing.len(),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )]
+}
+
+/// Every figure of `p` for the whole organisation at `as_of` (no team).
 pub fn compute(
     snap: &Snapshot,
     p: Period,
@@ -215,36 +586,7 @@ pub fn compute(
     s: &Settings,
     stored: &[StoredForecast],
 ) -> Figures {
-    let target = forecast::target(&p, as_of);
-    let deal_figs = deals::accumulate(snap, &p, &target, as_of, s);
-    let (activity_kpis, leads) = (
-        activity::activities(snap, &p, as_of, s),
-        activity::leads(snap, &p, as_of, s),
-    );
-
-    let mut kpis = deal_figs.kpis;
-    kpis.selling_time_share = activity_kpis.selling_time_share;
-    kpis.meetings_per_prospecting_activity = activity_kpis.meetings_per_prospecting_activity;
-    kpis.lead_response_hours_mean = leads.response_mean;
-    kpis.lead_response_hours_median = leads.response_median;
-    kpis.leads_unanswered = leads.unanswered;
-    kpis.lead_response_within_sla = leads.within_sla;
-
-    let mut data_quality = snap.notes.clone();
-    data_quality.extend(deal_figs.notes);
-
-    let accuracy = forecast::accuracy(&p, as_of, kpis.won_revenue, stored);
-    Figures {
-        period: p,
-        previous: p.previous(),
-        as_of,
-        kpis,
-        reps: deal_figs.reps,
-        forecasts: deal_figs.forecasts,
-        accuracy,
-        leads: leads.figures,
-        data_quality,
-    }
+    Engine::new(snap, s).report(&Scope::all(), p, as_of, stored)
 }
 
 #[cfg(test)]
@@ -347,19 +689,19 @@ mod tests {
     }
 
     #[test]
-    fn won_revenue_is_the_kpi_of_compute() {
-        let today = NaiveDate::from_ymd_opt(2026, 8, 15).unwrap();
+    fn track_record_actuals_are_the_kpi_of_each_period() {
+        // The track record's actual of a period is that period's won
+        // revenue, read through the same books as the report's own KPI.
+        let today = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
         let snap = crate::source::demo::generate(today);
         let s = crate::config::Settings::from_toml("").unwrap().metrics;
-        for label in ["2026-05", "2026-Q2", "2026-07"] {
-            let p = Period::parse(label, 1).unwrap();
-            let f = compute(&snap, p, today, &s, &[]);
-            assert!(f.kpis.won_revenue > Decimal::ZERO, "{label}");
-            assert_eq!(
-                won_revenue(&snap, &p, today, s.tz),
-                f.kpis.won_revenue,
-                "{label}"
-            );
+        let p = Period::parse("2026-07", 1).unwrap();
+        let f = compute(&snap, p, today, &s, &[]);
+        for (i, q) in f.track_record.periods.iter().enumerate() {
+            let own = compute(&snap, *q, today, &s, &[]);
+            let actual = f.track_record.methods[&Method::StageWeighted][i].actual;
+            assert_eq!(actual, own.kpis.won_revenue, "{}", q.label());
         }
+        assert_eq!(f.track_record.periods.len(), 6);
     }
 }

@@ -39,7 +39,7 @@ pub fn plan<'a>(rep: &Rep, s: &'a Settings) -> RepPlan<'a> {
 }
 
 /// An email as compared: trimmed, lower-cased (Unicode).
-fn email_key(e: &str) -> String {
+pub(crate) fn email_key(e: &str) -> String {
     e.trim().to_lowercase()
 }
 

@@ -30,9 +30,6 @@ pub struct Input<'a> {
     /// One line on where the data came from.
     pub source: &'a str,
     pub figures: &'a Figures,
-    /// The previous period's figures, with the books as of this period's
-    /// start (for the headline changes).
-    pub previous: &'a Figures,
     /// Forecast accuracy of finished periods, most recent first.
     pub history: &'a [(Period, BTreeMap<Method, Accuracy>)],
     /// The CRM's reps (to name lead owners).
@@ -68,13 +65,6 @@ pub(super) const QUADRANTS: [Quadrant; 4] = [
 
 pub(super) fn f64_of(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
-}
-
-/// Team attainment: won revenue / team quota.
-fn team_attainment(f: &Figures) -> Option<f64> {
-    f.kpis
-        .team_quota
-        .map(|q| f64_of(f.kpis.won_revenue) / f64_of(q))
 }
 
 /// Reps in the order of the table: attainment high to low, reps without a
@@ -134,7 +124,7 @@ pub fn build(i: &Input, t: &Labels) -> View {
     let prev_label = f.previous.label();
     let threshold = format::pct0(f64_of(i.rules.high_performer_attainment));
 
-    let default_subject = match team_attainment(f) {
+    let default_subject = match f.kpis.team_attainment {
         Some(a) => fill(
             &t.get("subject_default"),
             &[
@@ -194,20 +184,15 @@ pub fn build(i: &Input, t: &Labels) -> View {
 }
 
 fn headline(i: &Input, fm: &Fmt) -> Vec<Kpi> {
-    let (f, p) = (i.figures, i.previous);
-    let (k, pk) = (&f.kpis, &p.kpis);
+    let f = i.figures;
+    let (k, pk) = (&f.kpis, &f.previous_kpis);
     let t = fm.t;
     let pts = t.get("points");
     let money_change =
         |now: Decimal, before: Decimal| Change::relative(Some(f64_of(now)), Some(f64_of(before)));
     let attainment_sub = match k.team_quota {
         Some(q) => {
-            let with_quota = f.reps.iter().filter(|r| r.quota.is_some()).count();
-            let at_quota = f
-                .reps
-                .iter()
-                .filter(|r| r.attainment.is_some_and(|a| a >= Decimal::ONE))
-                .count();
+            let (with_quota, at_quota) = (k.reps_with_quota, k.reps_at_quota);
             fill(
                 &t.get("attainment_sub"),
                 &[
@@ -243,9 +228,9 @@ fn headline(i: &Input, fm: &Fmt) -> Vec<Kpi> {
         Kpi {
             key: "attainment",
             label: t.get("attainment"),
-            value: fm.pct(team_attainment(f)),
+            value: fm.pct(k.team_attainment),
             sub: attainment_sub,
-            change: Change::points(team_attainment(f), team_attainment(p), &pts),
+            change: Change::points(k.team_attainment, pk.team_attainment, &pts),
         },
         Kpi {
             key: "weighted_pipeline",
@@ -343,7 +328,10 @@ fn accuracy(i: &Input, fm: &Fmt) -> AccuracyView {
         .iter()
         .map(|(m, a)| AccuracyRow {
             name: method_name(t, *m),
-            forecast: fm.money(a.forecast),
+            forecast: a
+                .forecast
+                .map(|v| fm.money(v))
+                .unwrap_or_else(|| t.get("not_available")),
             actual: fm.money(a.actual),
             accuracy: fm.pct(a.accuracy),
             bias: a

@@ -131,19 +131,36 @@ impl Summary {
 
 /// The chat summary of a rendered report. `view` has its charts set;
 /// `public_dir` is the report folder's public URL ending in `/`.
-///
-/// At merge: fill `best_forecast` from the forecast track record
-/// (`best_method`, its `mean_accuracy` and its forecast for the target)
-/// and `goals` from the goals' `met`, once `Figures` carries them; this
-/// branch's `Figures` has neither, so both stay empty here.
 pub fn summary_from(
     view: &View,
-    _figures: &Figures,
+    figures: &Figures,
     t: &Labels,
     public_dir: Option<&str>,
 ) -> Summary {
-    let best_forecast: Option<BestForecast> = None;
-    let goals: Vec<GoalLine> = Vec::new();
+    // The best method's forecast for the target, as the forecast table
+    // shows it, with its mean accuracy over the track record.
+    let tr = &figures.track_record;
+    let best_forecast = tr.best_method.and_then(|m| {
+        let row = view.forecast.rows.iter().find(|r| r.method == m.as_str())?;
+        let mean = tr.mean_accuracy.get(&m).copied().flatten()?;
+        Some(BestForecast {
+            method: row.name.clone(),
+            target: view.forecast.target.clone(),
+            value: row.value.clone(),
+            mean_accuracy: super::format::pct(mean),
+        })
+    });
+    let goals = figures
+        .goals
+        .iter()
+        .map(|g| GoalLine {
+            label: g
+                .label
+                .clone()
+                .unwrap_or_else(|| g.metric.as_str().replace('_', " ")),
+            met: g.met,
+        })
+        .collect();
     let top_reps = view
         .reps
         .rows

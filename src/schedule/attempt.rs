@@ -197,7 +197,7 @@ async fn once(ctx: &Ctx, i: usize, f: &plan::Fire, trigger: Trigger) -> Result<A
     }
     let failed: Vec<String> = res?
         .iter()
-        .flat_map(|o| &o.delivery.failed)
+        .flat_map(|o| o.failed())
         .map(|(to, why)| format!("{to}: {why}"))
         .collect();
     if !failed.is_empty() {

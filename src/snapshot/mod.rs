@@ -6,8 +6,10 @@
 //! References between records (deal → rep, deal → stage) are indexes,
 //! resolved once when the snapshot is built, so metrics never look up ids.
 
+mod books;
 mod json;
 
+pub use books::{deal_at, Books, DealAt};
 pub use json::{parse, parse_with_progress, to_json, LoadError, LoadOptions, RecordError};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,6 +24,12 @@ pub struct Snapshot {
     pub deals: Vec<Deal>,
     pub activities: Vec<Activity>,
     pub leads: Vec<Lead>,
+    /// Every deal's history, flat: deal `i` owns `changes[deals[i].history]`
+    /// (one allocation for millions of entries, no per-deal `Vec`).
+    pub changes: Vec<Change>,
+    /// `deal_id`s of activities that name no deal of the snapshot, kept so
+    /// that `pull --save` writes them back (`DealLink::Unknown` indexes here).
+    pub unknown_deal_ids: Vec<String>,
     /// Notes about the data itself (records skipped on load), shown in the
     /// report's data-quality section.
     pub notes: Vec<String>,
@@ -34,6 +42,8 @@ pub struct Rep {
     pub email: Option<String>,
     pub start_date: Option<NaiveDate>,
     pub active: bool,
+    /// The rep's sales team as the CRM names it (METRICS.md "Teams").
+    pub team: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +148,78 @@ pub struct Deal {
     /// Expected close date while open, actual close date once closed.
     pub close_date: When,
     pub forecast_category: Option<ForecastCategory>,
+    /// The kind of business; `None` is untyped.
+    pub deal_type: Option<DealType>,
+    /// This deal's entries in `Snapshot::changes`, in the order the CRM
+    /// listed them. Empty: the deal is read as it is now at every instant.
+    pub history: std::ops::Range<u32>,
+}
+
+/// A deal's kind of business (CANONICAL.md `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DealType {
+    NewBusiness,
+    Upsell,
+    CrossSell,
+    Renewal,
+}
+
+impl DealType {
+    pub const ALL: [(&'static str, DealType); 4] = [
+        ("new_business", DealType::NewBusiness),
+        ("upsell", DealType::Upsell),
+        ("cross_sell", DealType::CrossSell),
+        ("renewal", DealType::Renewal),
+    ];
+
+    /// Read with the tolerance of forecast categories: case, surrounding
+    /// spaces, and spaces or hyphens for underscores (`Cross-sell`).
+    pub fn parse(s: &str) -> Option<DealType> {
+        let s = s.trim().to_lowercase().replace([' ', '-'], "_");
+        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, t)| *t)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, t)| t == self)
+            .map(|(n, _)| *n)
+            .unwrap()
+    }
+
+    /// Upsell and cross-sell: revenue from existing customers' expansion.
+    pub fn is_expansion(&self) -> bool {
+        matches!(self, DealType::Upsell | DealType::CrossSell)
+    }
+
+    pub fn names() -> String {
+        Self::ALL
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// One field of one deal history entry: from `at` on, the field had `value`.
+/// An entry that sets several fields becomes several changes with the same
+/// `at`, in the entry's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub at: DateTime<Utc>,
+    pub value: Field,
+}
+
+/// A deal field that history tracks, with the value it took.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// Index into `Snapshot::stages`.
+    Stage(u32),
+    /// `None`: the amount was empty from then on.
+    Amount(Option<Decimal>),
+    CloseDate(When),
+    /// `None`: no category from then on.
+    Category(Option<ForecastCategory>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,6 +289,19 @@ pub struct Activity {
     /// Lower-cased outcome; a meeting counts as booked unless `canceled` or
     /// `no_show`.
     pub outcome: Option<String>,
+    /// The deal the activity belongs to (CANONICAL.md `deal_id`).
+    pub deal: DealLink,
+}
+
+/// An activity's link to a deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DealLink {
+    #[default]
+    None,
+    /// Index into `Snapshot::deals`.
+    Deal(u32),
+    /// A `deal_id` that names no deal: index into `Snapshot::unknown_deal_ids`.
+    Unknown(u32),
 }
 
 impl Activity {
@@ -237,5 +332,25 @@ pub struct Lead {
 impl Snapshot {
     pub fn stage_of(&self, d: &Deal) -> &Stage {
         &self.stages[d.stage]
+    }
+
+    /// The history entries of `d`, in the CRM's order.
+    pub fn history_of(&self, d: &Deal) -> &[Change] {
+        &self.changes[d.history.start as usize..d.history.end as usize]
+    }
+
+    /// True when at least one deal carries history (forecasts of past
+    /// periods can then be reconstructed, METRICS.md "Forecast accuracy").
+    pub fn has_history(&self) -> bool {
+        self.deals.iter().any(|d| !d.history.is_empty())
+    }
+
+    /// The deal id an activity names, known or not.
+    pub fn deal_id_of(&self, a: &Activity) -> Option<&str> {
+        match a.deal {
+            DealLink::None => None,
+            DealLink::Deal(i) => Some(&self.deals[i as usize].id),
+            DealLink::Unknown(i) => Some(&self.unknown_deal_ids[i as usize]),
+        }
     }
 }

@@ -341,6 +341,7 @@ mod tests {
             email: None,
             start_date: None,
             active: true,
+            team: None,
         }
     }
 

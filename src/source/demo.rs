@@ -111,6 +111,7 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                 email: Some(format!("{mail}@example.com")),
                 start_date: Some(start),
                 active: *active,
+                team: None,
             }
         })
         .collect();
@@ -171,6 +172,8 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                     created_at: When::Instant(created),
                     close_date: When::Date(close),
                     forecast_category: category,
+                    deal_type: None,
+                    history: 0..0,
                 });
             }
             for _ in 0..rng.range(2, 6) {
@@ -208,6 +211,7 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                     at: When::Instant(at(day, rng.range(0, 540))),
                     duration_minutes: Decimal::from(minutes),
                     outcome,
+                    deal: Default::default(),
                 });
             }
         }
@@ -264,6 +268,8 @@ pub fn generate(today: NaiveDate) -> Snapshot {
         deals,
         activities,
         leads,
+        changes: Vec::new(),
+        unknown_deal_ids: Vec::new(),
         notes: Vec::new(),
     }
 }

@@ -73,22 +73,26 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE runs ADD COLUMN holder TEXT;
     "#,
-    // 3: deliveries per sales team ("" = the organisation's report); a
-    // chat destination is a recipient such as "slack:#sales"
+    // 3: forecasts are kept per report and team (a team's forecasts are
+    // judged apart from the organisation's); '' is the organisation
     r#"
-    CREATE TABLE deliveries_v3 (
+    CREATE TABLE forecasts_by_team (
         report        TEXT NOT NULL,
-        team          TEXT NOT NULL DEFAULT '',
-        period        TEXT NOT NULL,
-        recipient     TEXT NOT NULL,
-        message_id    TEXT NOT NULL,
-        sent_at       TEXT NOT NULL,
-        PRIMARY KEY (report, team, period, recipient)
+        team          TEXT NOT NULL,
+        method        TEXT NOT NULL,
+        target_label  TEXT NOT NULL,
+        target_start  TEXT NOT NULL,
+        target_end    TEXT NOT NULL,
+        as_of         TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        stored_at     TEXT NOT NULL,
+        PRIMARY KEY (report, team, method, target_start, target_end, as_of)
     );
-    INSERT INTO deliveries_v3 (report, team, period, recipient, message_id, sent_at)
-        SELECT report, '', period, recipient, message_id, sent_at FROM deliveries ORDER BY rowid;
-    DROP TABLE deliveries;
-    ALTER TABLE deliveries_v3 RENAME TO deliveries;
+    INSERT OR REPLACE INTO forecasts_by_team
+        SELECT report, '', method, target_label, target_start, target_end, as_of, value, stored_at
+        FROM forecasts;
+    DROP TABLE forecasts;
+    ALTER TABLE forecasts_by_team RENAME TO forecasts;
     "#,
 ];
 
@@ -216,14 +220,13 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, MIGRATIONS.len());
-        let p = crate::period::Period::parse("2026-07", 1).unwrap();
-        assert_eq!(s.forecasts_for(&p).unwrap()[0].value.to_string(), "123.45");
-        // Deliveries keep their rows, as the organisation's report (team "").
+        let got = s.stored_forecasts("r", "").unwrap();
+        assert_eq!(got[0].value.to_string(), "123.45");
+        // Deliveries keep their rows.
         assert_eq!(
-            s.delivered("r", "", "2026-07").unwrap(),
+            s.delivered("r", "2026-07").unwrap(),
             vec![("ceo@example.com".to_string(), "<id@x>".to_string())]
         );
-        assert_eq!(s.delivered_to("r", "2026-07").unwrap(), ["ceo@example.com"]);
     }
 
     #[test]

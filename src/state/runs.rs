@@ -10,8 +10,6 @@ use rusqlite::OptionalExtension;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub report: String,
-    /// The sales team whose report it was; "" for the organisation's.
-    pub team: String,
     pub period: String,
     pub recipient: String,
     pub message_id: String,
@@ -35,27 +33,23 @@ pub struct RunRecord {
 }
 
 impl Store {
-    /// Recipients of the organisation's `report` for `period` who already got it.
+    /// Recipients of `report` for `period` who already got it.
     pub fn delivered_to(&mut self, report: &str, period: &str) -> Result<Vec<String>> {
         Ok(self
-            .delivered(report, "", period)?
+            .delivered(report, period)?
             .into_iter()
             .map(|(r, _)| r)
             .collect())
     }
 
-    /// Recipients of `team`'s `report` for `period` who already got it,
-    /// with the message id recorded for each.
-    pub fn delivered(
-        &mut self,
-        report: &str,
-        team: &str,
-        period: &str,
-    ) -> Result<Vec<(String, String)>> {
+    /// Recipients of `report` (a delivery key: the report's name, or
+    /// `<report>/teams/<team>`) for `period` who already got it, with the
+    /// message id recorded for each.
+    pub fn delivered(&mut self, report: &str, period: &str) -> Result<Vec<(String, String)>> {
         let mut st = self.conn().prepare(
-            "SELECT recipient, message_id FROM deliveries WHERE report = ?1 AND team = ?2 AND period = ?3",
+            "SELECT recipient, message_id FROM deliveries WHERE report = ?1 AND period = ?2",
         )?;
-        let rows = st.query_map([report, team, period], |r| {
+        let rows = st.query_map([report, period], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -65,9 +59,9 @@ impl Store {
     /// finished Slack thread, updates it).
     pub fn record_delivery(&mut self, d: &Delivery) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO deliveries (report, team, period, recipient, message_id, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (report, team, period, recipient) DO UPDATE SET message_id = excluded.message_id, sent_at = excluded.sent_at",
-            rusqlite::params![d.report, d.team, d.period, d.recipient, d.message_id, d.sent_at],
+            "INSERT INTO deliveries (report, period, recipient, message_id, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (report, period, recipient) DO UPDATE SET message_id = excluded.message_id, sent_at = excluded.sent_at",
+            rusqlite::params![d.report, d.period, d.recipient, d.message_id, d.sent_at],
         )?;
         Ok(())
     }
@@ -158,17 +152,16 @@ impl Store {
     /// keeps its place); only `report`'s when given.
     pub fn deliveries(&mut self, report: Option<&str>) -> Result<Vec<Delivery>> {
         let mut st = self.conn().prepare(
-            "SELECT report, team, period, recipient, message_id, sent_at FROM deliveries
+            "SELECT report, period, recipient, message_id, sent_at FROM deliveries
              WHERE (?1 IS NULL OR report = ?1) ORDER BY rowid",
         )?;
         let rows = st.query_map([report], |r| {
             Ok(Delivery {
                 report: r.get(0)?,
-                team: r.get(1)?,
-                period: r.get(2)?,
-                recipient: r.get(3)?,
-                message_id: r.get(4)?,
-                sent_at: r.get(5)?,
+                period: r.get(1)?,
+                recipient: r.get(2)?,
+                message_id: r.get(3)?,
+                sent_at: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

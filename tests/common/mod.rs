@@ -28,9 +28,10 @@ pub fn diff(want: &Value, got: &Value, path: &str, out: &mut Vec<String>) {
                 out.push(format!("{path}: {} items, want {}", g.len(), w.len()));
             }
             for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
-                let id = wv
-                    .get("id")
-                    .and_then(|v| v.as_str())
+                // Items are named by their identifying key when they have one.
+                let id = ["id", "period", "metric", "name"]
+                    .iter()
+                    .find_map(|k| wv.get(*k).and_then(|v| v.as_str()))
                     .map(|s| format!("[{s}]"))
                     .unwrap_or(format!("[{i}]"));
                 diff(wv, gv, &format!("{path}{id}"), out);

@@ -1,12 +1,17 @@
 //! Test doubles that serve a canonical snapshot (CANONICAL.md JSON)
 //! through each vendor's own shapes and paging (shared/crm/README.md), as
 //! MAPPING.md says the vendor's standard fields hold it — so that pulling
-//! it back must give the snapshot again.
+//! it back must give the snapshot again. They also behave as documented
+//! where a connector could miss records or shift times: Pipedrive lists
+//! archived deals and leads only on `/archived` lists; Salesforce answers
+//! only the selected fields, keeps a Task's day in `ActivityDate` (marked
+//! done later), and returns year-old activities only through queryAll.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn arr<'a>(v: &'a Value, key: &str) -> &'a [Value] {
     v[key].as_array().map(Vec::as_slice).unwrap_or(&[])
@@ -33,6 +38,20 @@ fn as_instant(v: &Value) -> String {
         format!("{t}T00:00:00Z")
     } else {
         z(instant(v))
+    }
+}
+
+/// The month the round trip reports on.
+pub const PERIOD: &str = "2026-06";
+
+/// How many records of each documented behaviour a double served, so that
+/// a test can check each one is there.
+#[derive(Debug, Default)]
+pub struct Cases(pub std::collections::BTreeMap<&'static str, usize>);
+
+impl Cases {
+    fn add(&mut self, case: &'static str) {
+        *self.0.entry(case).or_default() += 1;
     }
 }
 
@@ -285,34 +304,160 @@ pub const SF_TYPES: [(&str, &str); 7] = [
     ("internal_meeting", "Internal"),
 ];
 
-async fn soql(server: &MockServer, object: &'static str, records: Vec<Value>, batch: usize) {
+/// The TaskSubtype of the kinds Salesforce keeps as Tasks (logged calls,
+/// emails, LinkedIn messages, to-dos); the other kinds are Events.
+pub const SF_TASKS: [(&str, &str); 5] = [
+    ("call", "Call"),
+    ("email", "Email"),
+    ("social", "LinkedIn"),
+    ("task", "Task"),
+    ("admin", "Task"),
+];
+
+/// The time zone of the vectors (salesops.toml) and of the org: a Task's
+/// ActivityDate is a date there.
+pub const ZONE: chrono_tz::Tz = chrono_tz::Asia::Seoul;
+/// The day the round trip runs (`--as-of`).
+pub const AS_OF: &str = "2026-07-01";
+
+/// The local date of `t` in `ZONE`.
+pub fn local_date(t: DateTime<Utc>) -> chrono::NaiveDate {
+    t.with_timezone(&ZONE).date_naive()
+}
+
+/// How Salesforce keeps a Task or an Event: the query resource returns only
+/// live ones; queryAll also archived ones (Salesforce archives activities
+/// older than a year) and deleted ones (unless the SOQL says
+/// `IsDeleted = false`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kept {
+    Live,
+    Archived,
+    Deleted,
+}
+
+fn kept(t: DateTime<Utc>) -> Kept {
+    let as_of: chrono::NaiveDate = AS_OF.parse().unwrap();
+    if local_date(t) < as_of - Duration::days(365) {
+        Kept::Archived
+    } else {
+        Kept::Live
+    }
+}
+
+/// The fields `SELECT a, b FROM …` names.
+fn selected(soql: &str) -> Vec<String> {
+    let upper = soql.to_ascii_uppercase();
+    let (Some(from), Some(to)) = (upper.find("SELECT "), upper.find(" FROM ")) else {
+        return vec![];
+    };
+    soql[from + 7..to]
+        .split(',')
+        .map(|f| f.trim().to_string())
+        .collect()
+}
+
+/// Answers a query's batch as Salesforce does: each record has its
+/// `attributes` and exactly the fields the SELECT names, spelt as the API
+/// names them, null where the record has no value. A later batch answers
+/// the fields of the first request of its query (it has no SOQL itself).
+pub struct Selected {
+    body: Value,
+    fields: Arc<Mutex<Vec<String>>>,
+}
+
+impl Selected {
+    pub fn new(body: Value) -> Selected {
+        Selected {
+            body,
+            fields: Arc::default(),
+        }
+    }
+}
+
+impl Respond for Selected {
+    fn respond(&self, r: &Request) -> ResponseTemplate {
+        if let Some((_, q)) = r.url.query_pairs().find(|(k, _)| k == "q") {
+            *self.fields.lock().unwrap() = selected(&q);
+        }
+        let fields = self.fields.lock().unwrap().clone();
+        let mut body = self.body.clone();
+        for rec in body["records"].as_array_mut().into_iter().flatten() {
+            let all = rec.as_object().unwrap().clone();
+            let mut out = serde_json::Map::new();
+            out.insert("attributes".into(), all["attributes"].clone());
+            for f in &fields {
+                let (name, value) = all
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(f))
+                    .map_or((f.clone(), Value::Null), |(k, v)| (k.clone(), v.clone()));
+                out.insert(name, value);
+            }
+            *rec = Value::Object(out);
+        }
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+}
+
+/// Serves `records` as the answer to `SELECT … FROM object` on `resource`
+/// (`query` or `queryAll`), in batches of `batch`. `not_deleted`:
+/// `Some(b)` answers only a SOQL that does (`b`) or does not say
+/// `IsDeleted = false`. queryAll's nextRecordsUrl is under `/query/` too
+/// ("Although the nextRecordsUrl has query in the URL, it still provides
+/// the remaining results from the initial QueryAll request", REST API
+/// guide, QueryAll).
+async fn soql(
+    server: &MockServer,
+    resource: &'static str,
+    object: &'static str,
+    not_deleted: Option<bool>,
+    records: Vec<Value>,
+    batch: usize,
+) {
+    let locator = format!(
+        "01g{object}{}",
+        match (resource, not_deleted) {
+            ("query", _) => "",
+            (_, Some(false)) => "D",
+            _ => "A",
+        }
+    );
     let chunks: Vec<&[Value]> = if records.is_empty() {
         vec![&[]]
     } else {
         records.chunks(batch).collect()
     };
     let n = chunks.len();
+    let fields = Arc::new(Mutex::new(Vec::new()));
     for (i, chunk) in chunks.into_iter().enumerate() {
         let mut body = json!({"totalSize": records.len(), "done": i + 1 == n, "records": chunk});
         if i + 1 < n {
             body["nextRecordsUrl"] = json!(format!(
-                "/services/data/v62.0/query/01g{object}-{}",
+                "/services/data/v62.0/query/{locator}-{}",
                 (i + 1) * batch
             ));
         }
         let m = if i == 0 {
             Mock::given(method("GET"))
-                .and(path("/services/data/v62.0/query"))
-                .and(move |r: &Request| super::salesforce::soql_from(r, object))
+                .and(path(format!("/services/data/v62.0/{resource}")))
+                .and(move |r: &Request| {
+                    super::salesforce::soql_from(r, object)
+                        && not_deleted.is_none_or(|b| {
+                            super::salesforce::soql_says(r, "IsDeleted = false") == b
+                        })
+                })
         } else {
             Mock::given(method("GET")).and(path(format!(
-                "/services/data/v62.0/query/01g{object}-{}",
+                "/services/data/v62.0/query/{locator}-{}",
                 i * batch
             )))
         };
-        m.respond_with(ResponseTemplate::new(200).set_body_json(body))
-            .mount(server)
-            .await;
+        m.respond_with(Selected {
+            body,
+            fields: fields.clone(),
+        })
+        .mount(server)
+        .await;
     }
 }
 
@@ -323,7 +468,8 @@ fn sf(object: &str, id: &str, mut fields: Value) -> Value {
     fields
 }
 
-pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) {
+pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) -> Cases {
+    let mut cases = Cases::default();
     let users = arr(x, "reps")
         .iter()
         .map(|r| {
@@ -334,7 +480,7 @@ pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) {
             )
         })
         .collect();
-    soql(server, "User", users, batch).await;
+    soql(server, "query", "User", None, users, batch).await;
     let stages = arr(x, "stages")
         .iter()
         .map(|st| {
@@ -347,7 +493,7 @@ pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) {
             )
         })
         .collect();
-    soql(server, "OpportunityStage", stages, batch).await;
+    soql(server, "query", "OpportunityStage", None, stages, batch).await;
     let label = |id: &Value| {
         arr(x, "stages")
             .iter()
@@ -367,39 +513,78 @@ pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) {
                 "CreatedDate": sf_time(instant(&d["created_at"])), "OwnerId": d["owner"], "ForecastCategoryName": category}))
         })
         .collect();
-    soql(server, "Opportunity", opportunities, batch).await;
+    soql(server, "query", "Opportunity", None, opportunities, batch).await;
     let (mut tasks, mut events) = (vec![], vec![]);
     for a in arr(x, "activities") {
-        let at = sf_time(instant(&a["at"]));
-        let id = s(&a["id"]).unwrap();
-        match s(&a["kind"]).unwrap() {
-            "task" => tasks.push(sf("Task", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": "Other", "TaskSubtype": "Task",
-                "ActivityDate": null, "CompletedDateTime": at, "CreatedDate": at, "CallDurationInSeconds": minutes(a) * 60}))),
-            kind => {
-                let t = SF_TYPES.iter().find(|(k, _)| *k == kind).map(|(_, t)| *t).unwrap();
-                events.push(sf("Event", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": t, "EventSubtype": "Event",
-                    "ActivityDate": &at[..10], "ActivityDateTime": at, "DurationInMinutes": minutes(a), "CreatedDate": at})))
-            }
+        let t = instant(&a["at"]);
+        let (id, kind, m) = (s(&a["id"]).unwrap(), s(&a["kind"]).unwrap(), minutes(a));
+        let kept = kept(t);
+        if kept == Kept::Archived {
+            cases.add("archived activities");
         }
+        let type_of = SF_TYPES.iter().find(|(k, _)| *k == kind).map(|(_, t)| *t);
+        match SF_TASKS.iter().find(|(k, _)| *k == kind) {
+            Some((_, subtype)) => {
+                // Logged when done, a little after the call ended: often
+                // on the next local day for an evening call.
+                let done = t + Duration::minutes(m + 15);
+                if local_date(done) != local_date(t) {
+                    cases.add("tasks marked done on a later local day");
+                }
+                let call = kind == "call";
+                if call && m > 0 {
+                    cases.add("calls with CallDurationInSeconds");
+                }
+                tasks.push((kept, sf("Task", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": type_of.unwrap_or("Other"),
+                    "TaskSubtype": subtype, "Status": "Completed", "ActivityDate": local_date(t).to_string(),
+                    "CompletedDateTime": sf_time(done), "CreatedDate": sf_time(done),
+                    "CallDurationInSeconds": if call { json!(m * 60) } else { Value::Null }}))));
+            }
+            None => events.push((kept, sf("Event", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": type_of.unwrap(),
+                "EventSubtype": "Event", "ActivityDate": local_date(t).to_string(), "ActivityDateTime": sf_time(t),
+                "DurationInMinutes": m, "CreatedDate": sf_time(t)})))),
+        }
+    }
+    // A call deleted after it was logged: in the recycle bin, which
+    // queryAll lists unless the SOQL leaves deleted rows out.
+    if let Some(rep) = arr(x, "reps").first() {
+        cases.add("deleted tasks");
+        tasks.push((Kept::Deleted, sf("Task", "00T-deleted-1", json!({"OwnerId": rep["id"], "WhoId": null, "Type": "Call",
+            "TaskSubtype": "Call", "Status": "Completed", "ActivityDate": format!("{PERIOD}-15"),
+            "CompletedDateTime": format!("{PERIOD}-15T05:00:00.000+0000"), "CreatedDate": format!("{PERIOD}-15T05:00:00.000+0000"),
+            "CallDurationInSeconds": 3600}))));
     }
     let mut leads = vec![];
     for l in arr(x, "leads") {
         let id = s(&l["id"]).unwrap();
         if let Some(f) = l.get("first_response_at") {
             // The first touch: a task logged on the lead.
-            tasks.push(sf(
+            let f = instant(f);
+            tasks.push((kept(f), sf(
                 "Task",
                 &format!("00T-{id}"),
                 json!({"OwnerId": l["owner"], "WhoId": id, "Type": "Other",
-                "TaskSubtype": "Task", "ActivityDate": null, "CompletedDateTime": null,
-                "CreatedDate": sf_time(instant(f)), "CallDurationInSeconds": null}),
-            ));
+                "TaskSubtype": "Task", "Status": "Completed", "ActivityDate": null, "CompletedDateTime": null,
+                "CreatedDate": sf_time(f), "CallDurationInSeconds": null}),
+            )));
         }
         leads.push(sf("Lead", id, json!({"OwnerId": l["owner"], "CreatedDate": sf_time(instant(&l["created_at"])), "Score__c": l["score"]})));
     }
-    soql(server, "Task", tasks, batch).await;
-    soql(server, "Event", events, batch).await;
-    soql(server, "Lead", leads, batch).await;
+    for (object, list) in [("Task", tasks), ("Event", events)] {
+        let only = |keep: &[Kept]| -> Vec<Value> {
+            list.iter()
+                .filter(|(k, _)| keep.contains(k))
+                .map(|(_, r)| r.clone())
+                .collect()
+        };
+        soql(server, "query", object, None, only(&[Kept::Live]), batch).await;
+        let live = only(&[Kept::Live, Kept::Archived]);
+        soql(server, "queryAll", object, Some(true), live, batch).await;
+        let all = only(&[Kept::Live, Kept::Archived, Kept::Deleted]);
+        soql(server, "queryAll", object, Some(false), all, batch).await;
+    }
+    soql(server, "query", "Lead", None, leads, batch).await;
+    cases
 }
 
 // -------------------------------------------------------------- Pipedrive
@@ -426,7 +611,8 @@ fn num(v: &Value) -> Value {
     }
 }
 
-pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
+pub async fn serve_pipedrive(server: &MockServer, x: &Value) -> Cases {
+    let mut cases = Cases::default();
     let users: Vec<Value> = arr(x, "reps")
         .iter()
         .map(|r| json!({"id": num(&r["id"]), "name": r["name"], "email": r["email"], "active_flag": r["active"], "is_admin": 0}))
@@ -465,38 +651,53 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
             .unwrap()
             .clone()
     };
-    let deals: Vec<Value> = arr(x, "deals")
-        .iter()
-        .map(|d| {
-            let st = stage(&d["stage"]);
-            let status = match (st["closed"].as_bool().unwrap(), st["won"].as_bool().unwrap()) {
-                (false, _) => "open",
-                (true, true) => "won",
-                (true, false) => "lost",
-            };
-            let closed_at = (status != "open").then(|| as_instant(&d["close_date"]));
-            json!({"id": num(&d["id"]), "title": d["name"], "owner_id": num(&d["owner"]), "creator_user_id": num(&d["owner"]),
-                   "value": d["amount"], "currency": "USD", "status": status, "is_deleted": false,
-                   "stage_id": if status == "open" { num(&st["id"]) } else { num(&open[0]["id"]) }, "pipeline_id": 1,
-                   "add_time": z(instant(&d["created_at"])), "close_time": closed_at,
-                   "won_time": if status == "won" { json!(closed_at) } else { Value::Null },
-                   "lost_time": if status == "lost" { json!(closed_at) } else { Value::Null },
-                   "expected_close_date": if status == "open" { d["close_date"].clone() } else { Value::Null },
-                   "probability": null, "custom_fields": {PD_FORECAST_FIELD: s(&d["forecast_category"])
-                       .map(|c| PD_FORECAST_OPTIONS.iter().find(|(k, _)| *k == c).unwrap().1)}})
-        })
-        .collect();
-    paged(
-        server,
-        "/api/v2/deals",
-        &[],
-        "cursor",
-        None,
-        deals,
-        500,
-        pd_page,
-    )
-    .await;
+    // One closed deal in ten is archived: since 2025-07-15 only
+    // /api/v2/deals/archived lists it, and it keeps its won/lost status.
+    let (mut deals, mut archived_deals) = (vec![], vec![]);
+    let mut closed = 0;
+    for d in arr(x, "deals") {
+        let st = stage(&d["stage"]);
+        let status = match (
+            st["closed"].as_bool().unwrap(),
+            st["won"].as_bool().unwrap(),
+        ) {
+            (false, _) => "open",
+            (true, true) => "won",
+            (true, false) => "lost",
+        };
+        let closed_at = (status != "open").then(|| as_instant(&d["close_date"]));
+        if status != "open" {
+            closed += 1;
+        }
+        let archived = status != "open" && closed % 10 == 0;
+        let archive_time = archived.then(|| z(instant(&json!(closed_at)) + Duration::days(7)));
+        let deal = json!({"id": num(&d["id"]), "title": d["name"], "owner_id": num(&d["owner"]), "creator_user_id": num(&d["owner"]),
+               "value": d["amount"], "currency": "USD", "status": status, "is_deleted": false,
+               "is_archived": archived, "archive_time": archive_time,
+               "stage_id": if status == "open" { num(&st["id"]) } else { num(&open[0]["id"]) }, "pipeline_id": 1,
+               "add_time": z(instant(&d["created_at"])), "close_time": closed_at,
+               "won_time": if status == "won" { json!(closed_at) } else { Value::Null },
+               "lost_time": if status == "lost" { json!(closed_at) } else { Value::Null },
+               "expected_close_date": if status == "open" { d["close_date"].clone() } else { Value::Null },
+               "probability": null, "custom_fields": {PD_FORECAST_FIELD: s(&d["forecast_category"])
+                   .map(|c| PD_FORECAST_OPTIONS.iter().find(|(k, _)| *k == c).unwrap().1)}});
+        if archived {
+            if status == "won" && s(&d["close_date"]).is_some_and(|c| c.starts_with(PERIOD)) {
+                cases.add("archived deals won in the period");
+            }
+            archived_deals.push(deal);
+        } else {
+            deals.push(deal);
+        }
+    }
+    for (p, list) in [
+        ("/api/v2/deals", deals),
+        ("/api/v2/deals/archived", archived_deals),
+    ] {
+        paged(server, p, &[], "cursor", None, list, 500, pd_page).await;
+    }
+    // A done activity: held at due_date + due_time (UTC, to the minute),
+    // marked done a little later, as reps log them.
     let activity = |id: Value,
                     kind: &str,
                     owner: Value,
@@ -506,7 +707,7 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
         json!({"id": id, "type": kind, "owner_id": owner, "is_deleted": false, "due_date": at.format("%Y-%m-%d").to_string(),
                "due_time": at.format("%H:%M").to_string(),
                "duration": if minutes > 0 { format!("{:02}:{:02}", minutes / 60, minutes % 60) } else { String::new() },
-               "done": true, "marked_as_done_time": z(at), "lead_id": lead, "add_time": z(at)})
+               "done": true, "marked_as_done_time": z(at + Duration::minutes(minutes + 20)), "lead_id": lead, "add_time": z(at)})
     };
     // Activity types are the company's own keys; "linkedin" is one.
     let key = |kind: &str| {
@@ -530,18 +731,23 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
         })
         .collect();
     let mut next_id = acts.len() as u64 + 1;
-    for l in arr(x, "leads") {
+    for (i, l) in arr(x, "leads").iter().enumerate() {
         if let Some(f) = l.get("first_response_at") {
-            // The first touch: a done activity linked to the lead.
-            acts.push(activity(
-                json!(next_id),
-                "task",
-                num(&l["owner"]),
-                instant(f),
-                0,
-                l["id"].clone(),
-            ));
-            next_id += 1;
+            // The first touch: a done activity linked to the lead; every
+            // third lead also has a follow-up, due later.
+            let f = instant(f);
+            let touches: &[i64] = if i % 3 == 0 { &[0, 26 * 60] } else { &[0] };
+            for after in touches {
+                acts.push(activity(
+                    json!(next_id),
+                    "task",
+                    num(&l["owner"]),
+                    f + Duration::minutes(*after),
+                    0,
+                    l["id"].clone(),
+                ));
+                next_id += 1;
+            }
         }
     }
     paged(
@@ -555,14 +761,30 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) {
         pd_page,
     )
     .await;
-    let leads: Vec<Value> = arr(x, "leads")
-        .iter()
-        .map(|l| json!({"id": l["id"], "title": "Lead", "owner_id": num(&l["owner"]), "add_time": z(instant(&l["created_at"])),
-                        "is_archived": false}))
-        .collect();
-    paged(server, "/api/v1/leads", &[], "start", Some("0"), leads, 500, |records, next, start| {
-        json!({"success": true, "data": records, "additional_data": {"pagination": {"start": start, "limit": 500,
-               "more_items_in_collection": next.is_some(), "next_start": next.map(|n| n.parse::<u64>().unwrap())}}})
-    })
-    .await;
+    // One lead in ten is archived: only /v1/leads/archived lists it. Both
+    // lists put their paging keys directly under additional_data (the
+    // official client's GetLeadsResponse).
+    let (mut leads, mut archived_leads) = (vec![], vec![]);
+    for (i, l) in arr(x, "leads").iter().enumerate() {
+        let archived = i % 10 == 5;
+        let lead = json!({"id": l["id"], "title": "Lead", "owner_id": num(&l["owner"]), "add_time": z(instant(&l["created_at"])),
+                          "is_archived": archived});
+        if archived {
+            cases.add("archived leads");
+            archived_leads.push(lead);
+        } else {
+            leads.push(lead);
+        }
+    }
+    for (p, list) in [
+        ("/api/v1/leads", leads),
+        ("/api/v1/leads/archived", archived_leads),
+    ] {
+        paged(server, p, &[("limit", "500")], "start", Some("0"), list, 500, |records, next, start| {
+            json!({"success": true, "data": records, "additional_data": {"start": start, "limit": 500,
+                   "more_items_in_collection": next.is_some()}})
+        })
+        .await;
+    }
+    cases
 }

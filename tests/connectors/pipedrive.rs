@@ -67,6 +67,18 @@ pub async fn crm() -> Crm {
         page(V, "activities.json"),
     )
     .await;
+    // Archived deals and leads are only on their own lists (since
+    // 2025-07-15); the current lists leave them out.
+    get(
+        &server,
+        "/api/v2/deals/archived",
+        &[("limit", "500")],
+        page(V, "deals-archived.json"),
+    )
+    .await;
+    // Leads answer with the paging keys directly under additional_data
+    // (the official client's GetLeadsResponse), and page 1 is short of the
+    // limit though more follow (rows the token may not see are left out).
     get(
         &server,
         "/api/v1/leads",
@@ -74,14 +86,30 @@ pub async fn crm() -> Crm {
         page(V, "leads.json"),
     )
     .await;
-    Crm::recorded(
+    get(
+        &server,
+        "/api/v1/leads",
+        &[("start", "2"), ("limit", "500")],
+        page(V, "leads-2.json"),
+    )
+    .await;
+    get(
+        &server,
+        "/api/v1/leads/archived",
+        &[("start", "0"), ("limit", "500")],
+        page(V, "leads-archived.json"),
+    )
+    .await;
+    let mut crm = Crm::recorded(
         server,
         V,
         "deals",
         is_page2,
         "deals-2.json",
         (429, "error-429.json"),
-    )
+    );
+    crm.deal_count = 6;
+    crm
 }
 
 #[tokio::test]
@@ -148,6 +176,9 @@ async fn pulls_every_page_and_maps_the_standard_fields() {
         (ActivityKind::Task, Decimal::from(60))
     );
     assert_eq!(lunch.at, When::Date("2026-06-07".parse().unwrap()));
+    // The first response is the earliest due time of the lead's done
+    // activities (9051 at 10:00), not when one was marked done (9055 was
+    // marked done first but is due on 2026-06-04).
     let lead = s
         .leads
         .iter()
@@ -155,8 +186,87 @@ async fn pulls_every_page_and_maps_the_standard_fields() {
         .unwrap();
     assert_eq!(
         lead.first_response_at,
-        Some(When::Instant("2026-06-01T03:40:00Z".parse().unwrap()))
+        Some(When::Instant("2026-06-02T10:00:00Z".parse().unwrap()))
     );
+}
+
+#[tokio::test]
+async fn archived_deals_and_leads_count() {
+    let crm = crm().await;
+    let s = support::pull(&crm.toml()).await.unwrap().snapshot;
+    // A won deal archived after it closed keeps its status and close.
+    let wayne = s.deals.iter().find(|d| d.id == "4216").unwrap();
+    assert!(s.stages[wayne.stage].won);
+    assert_eq!(
+        wayne.close_date,
+        When::Instant("2026-06-18T11:30:00Z".parse().unwrap())
+    );
+    assert_eq!(wayne.amount, Some(Decimal::from(12500)));
+    assert_eq!(s.reps[wayne.owner].id, "14");
+    // Both pages of current leads and the archived one.
+    let leads: Vec<&str> = s.leads.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(
+        leads,
+        vec![
+            "adf21080-0e10-11eb-879b-05d71fb426ec",
+            "b0b2c3d4-0e10-11eb-879b-05d71fb426ec",
+            "c3d4e5f6-0e10-11eb-879b-05d71fb426ec",
+            "e5f6a7b8-0e10-11eb-879b-05d71fb426ec"
+        ]
+    );
+    let archived = s.leads.last().unwrap();
+    assert_eq!(
+        archived.first_response_at,
+        Some(When::Instant("2026-06-05T08:30:00Z".parse().unwrap()))
+    );
+    // No list is asked with the parameter Pipedrive dropped.
+    let asked = crm.server.received_requests().await.unwrap();
+    assert!(asked
+        .iter()
+        .all(|r| !r.url.query_pairs().any(|(k, _)| k == "archived_status")));
+}
+
+/// `n` leads in the v1 shape, ids numbered from `from`.
+fn leads(from: usize, n: usize) -> Vec<serde_json::Value> {
+    (from..from + n)
+        .map(|i| {
+            serde_json::json!({"id": format!("00000000-0000-4000-8000-{i:012}"), "title": "Lead",
+            "owner_id": 13, "add_time": "2026-06-01T03:00:00.000Z", "is_archived": false})
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_full_v1_page_without_paging_keys_is_followed_by_the_next() {
+    let crm = crm().await;
+    for (start, body) in [("0", leads(0, 500)), ("500", leads(500, 3))] {
+        Mock::given(method("GET"))
+            .and(path("/api/v1/leads"))
+            .and(query_param("start", start))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"success": true, "data": body})),
+            )
+            .with_priority(1)
+            .mount(&crm.server)
+            .await;
+    }
+    let s = support::pull(&crm.toml()).await.unwrap().snapshot;
+    // 503 current leads (the page of 500 said nothing, so the next was
+    // asked; the short one ended the list) and the archived one.
+    assert_eq!(s.leads.len(), 504);
+    let asked = crm.server.received_requests().await.unwrap();
+    let starts: Vec<String> = asked
+        .iter()
+        .filter(|r| r.url.path() == "/api/v1/leads")
+        .filter_map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "start")
+                .map(|(_, v)| v.into_owned())
+        })
+        .collect();
+    assert_eq!(starts, vec!["0", "500"]);
 }
 
 #[tokio::test]

@@ -1,9 +1,11 @@
 //! Salesforce REST query (shared/crm/README.md §2), batches from
 //! tests/fixtures/salesforce.
 
+use super::doubles::Selected;
 use super::support::{self, page, Crm, TOKEN};
 use rust_decimal::Decimal;
 use salesops::snapshot::{ActivityKind, ForecastCategory, When};
+use serde_json::{json, Value};
 use wiremock::matchers::{bearer_token, header, method, path};
 use wiremock::{Mock, MockServer, Request};
 
@@ -25,14 +27,25 @@ pub fn soql_from(r: &Request, object: &str) -> bool {
     })
 }
 
+/// The SOQL of a request says `words` (spacing and case aside).
+pub fn soql_says(r: &Request, words: &str) -> bool {
+    let norm = |t: &str| {
+        t.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_lowercase()
+    };
+    r.url
+        .query_pairs()
+        .any(|(k, q)| k == "q" && norm(&q).contains(&norm(words)))
+}
+
 pub async fn crm() -> Crm {
     let server = MockServer::start().await;
     for (object, file) in [
         ("User", "users.json"),
         ("OpportunityStage", "stages.json"),
         ("Opportunity", "opportunities-1.json"),
-        ("Task", "tasks.json"),
-        ("Event", "events.json"),
         ("Lead", "leads.json"),
     ] {
         Mock::given(method("GET"))
@@ -41,6 +54,39 @@ pub async fn crm() -> Crm {
             .and(header("sforce-query-options", "batchSize=2000"))
             .and(move |r: &Request| soql_from(r, object))
             .respond_with(page(V, file))
+            .mount(&server)
+            .await;
+    }
+    // Tasks and events on queryAll: also the archived task 00TXX0000005
+    // (a year old), which the query resource leaves out; and a deleted one
+    // unless the SOQL says IsDeleted = false.
+    let tasks: Value = serde_json::from_slice(&support::fixture(V, "tasks.json")).unwrap();
+    let mut live = tasks.clone();
+    let records = live["records"].as_array_mut().unwrap();
+    records.retain(|r| r["Id"] != "00TXX0000005");
+    live["totalSize"] = json!(records.len());
+    let mut deleted = tasks.clone();
+    let records = deleted["records"].as_array_mut().unwrap();
+    records.push(json!({"attributes": {"type": "Task", "url": "/services/data/v62.0/sobjects/Task/00TXX0000009"},
+        "Id": "00TXX0000009", "OwnerId": "005XX000001SvW1YAK", "WhoId": null, "Type": "Call", "TaskSubtype": "Call",
+        "ActivityDate": "2026-06-03", "CreatedDate": "2026-06-03T08:00:00.000+0000", "CallDurationInSeconds": 900}));
+    deleted["totalSize"] = json!(records.len());
+    let events: Value = serde_json::from_slice(&support::fixture(V, "events.json")).unwrap();
+    for (resource, object, not_deleted, body) in [
+        ("query", "Task", None, live),
+        ("queryAll", "Task", Some(true), tasks),
+        ("queryAll", "Task", Some(false), deleted),
+        ("query", "Event", None, events.clone()),
+        ("queryAll", "Event", None, events),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/services/data/v62.0/{resource}")))
+            .and(bearer_token(TOKEN))
+            .and(move |r: &Request| {
+                soql_from(r, object)
+                    && not_deleted.is_none_or(|b| soql_says(r, "IsDeleted = false") == b)
+            })
+            .respond_with(Selected::new(body))
             .mount(&server)
             .await;
     }
@@ -173,6 +219,52 @@ async fn missing_optional_fields_have_their_defaults() {
         other.at,
         When::Instant("2026-06-07T09:00:00Z".parse().unwrap())
     );
+}
+
+#[tokio::test]
+async fn tasks_keep_their_activity_date_and_archived_ones_come_too() {
+    let crm = crm().await;
+    let s = support::pull(&crm.toml()).await.unwrap().snapshot;
+    let ids: Vec<&str> = s.activities.iter().map(|a| a.id.as_str()).collect();
+    // The year-old call only queryAll returns is there; the deleted one not.
+    assert!(ids.contains(&"00TXX0000005"), "{ids:?}");
+    assert!(!ids.contains(&"00TXX0000009"), "{ids:?}");
+    let old = s
+        .activities
+        .iter()
+        .find(|a| a.id == "00TXX0000005")
+        .unwrap();
+    assert_eq!(old.at, When::Date("2025-05-20".parse().unwrap()));
+    // Marked done (CompletedDateTime) the next day: the call stays on its
+    // ActivityDate, and lasts its CallDurationInSeconds.
+    let late = s
+        .activities
+        .iter()
+        .find(|a| a.id == "00TXX0000004")
+        .unwrap();
+    assert_eq!(late.at, When::Date("2026-06-05".parse().unwrap()));
+    assert_eq!(
+        (late.kind, late.duration_minutes),
+        (ActivityKind::Call, Decimal::from(25))
+    );
+    // Only calls have a duration; an email task has none.
+    let email = s
+        .activities
+        .iter()
+        .find(|a| a.id == "00TXX0000002")
+        .unwrap();
+    assert_eq!(email.duration_minutes, Decimal::ZERO);
+    assert_eq!(email.at, When::Date("2026-06-02".parse().unwrap()));
+    let asked = crm.server.received_requests().await.unwrap();
+    for object in ["Task", "Event"] {
+        let on = |resource: &str| {
+            asked
+                .iter()
+                .filter(|r| r.url.path().ends_with(resource) && soql_from(r, object))
+                .count()
+        };
+        assert_eq!((on("/query"), on("/queryAll")), (0, 1), "{object}");
+    }
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! Chat deliveries: a report's Slack channels and Teams webhooks each get
-//! its summary (`render::Summary`) once per (report, team, period key,
+//! its summary (`render::Summary`) once per (delivery key, period key,
 //! destination), in the same delivery log as email, under the names
-//! `slack:<channel>` and `msteams:<name>`.
+//! `slack:<channel>` and `msteams:<name>`. The delivery key is the
+//! report's name, or `<report>/teams/<team>` for a team's report.
 //!
 //! The rules are email's (docs/report.md, "Exactly once"): what the log
 //! has is skipped (`--force` sends again), each success is recorded at
@@ -28,9 +29,8 @@ const FILES_PENDING: &str = " files-pending";
 
 /// One report run's chat destinations.
 pub struct ChatJob<'a> {
+    /// The delivery key: the report's name, or `<report>/teams/<team>`.
     pub report: &'a str,
-    /// The sales team whose report this is; "" for the organisation's.
-    pub team: &'a str,
     pub period_key: &'a str,
     pub rendered: &'a Rendered,
     pub slack_channels: &'a [String],
@@ -116,7 +116,7 @@ pub async fn deliver(
     }
     let done: HashMap<String, String> = match (job.force, store.as_deref_mut()) {
         (false, Some(st)) => st
-            .delivered(job.report, job.team, job.period_key)
+            .delivered(job.report, job.period_key)
             .context("reading the delivery log")?
             .into_iter()
             .collect(),
@@ -159,7 +159,6 @@ pub async fn deliver(
         if let Some(st) = store.as_deref_mut() {
             st.record_delivery(&Delivery {
                 report: job.report.to_string(),
-                team: job.team.to_string(),
                 period: job.period_key.to_string(),
                 recipient: dest.to_string(),
                 message_id: message_id.to_string(),

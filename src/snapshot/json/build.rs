@@ -58,6 +58,12 @@ pub(super) struct Builder {
     pub(super) lead_ids: IdHashes,
     /// Score event kinds, shared: a million leads name a handful of kinds.
     pub(super) event_kinds: HashMap<String, Arc<str>>,
+    /// Deal id hashes, sorted, with each deal's index: built once the deal
+    /// list is complete, so activities' `deal_id`s resolve as they stream.
+    deal_lookup: Option<Vec<(u64, u32)>>,
+    /// `deal_id`s read before the deal list was complete wait in
+    /// `unknown_deal_ids` and are resolved in `finish`.
+    links_deferred: bool,
 }
 
 impl Builder {
@@ -74,6 +80,162 @@ impl Builder {
             act_ids: Vec::new(),
             lead_ids: Vec::new(),
             event_kinds: HashMap::new(),
+            deal_lookup: None,
+            links_deferred: false,
+        }
+    }
+
+    fn stage_id(&self, id: &str) -> Result<usize, String> {
+        self.stage_index
+            .get(id)
+            .copied()
+            .ok_or_else(|| format!("stage {id:?} does not exist in stages"))
+    }
+
+    /// A deal's history entries, each checked: `at` a timestamp, at least
+    /// one field, a known stage, an amount that is a non-negative number.
+    fn history(&self, entries: &[RawChange]) -> Result<Vec<Change>, FieldError> {
+        let mut out = Vec::with_capacity(entries.len() * 2);
+        for (j, e) in entries.iter().enumerate() {
+            let err = |f: &str, m: String| (format!("history[{j}].{f}").into(), m);
+            let when = read::when(&e.at).map_err(|m| err("at", m))?;
+            let at = match when {
+                Some(When::Instant(t)) => t,
+                Some(When::Date(_)) | None if read::present(&e.at).is_none() => {
+                    return Err(err("at", "is missing".into()))
+                }
+                _ => {
+                    return Err(err(
+                        "at",
+                        format!(
+                            "{} is not a timestamp (RFC 3339 with an offset, e.g. 2026-07-01T09:00:00Z)",
+                            e.at.as_ref().map(|s| s.to_string()).unwrap_or_default()
+                        ),
+                    ))
+                }
+            };
+            let before = out.len();
+            if e.stage.is_some() {
+                let id = read::required_text(&e.stage).map_err(|m| err("stage", m))?;
+                let i = self.stage_id(&id).map_err(|m| err("stage", m))?;
+                out.push(Change {
+                    at,
+                    value: Field::Stage(i as u32),
+                });
+            }
+            if e.amount.is_some() {
+                let a = read::decimal(&e.amount).map_err(|m| err("amount", m))?;
+                if let Some(a) = a.filter(|a| *a < Decimal::ZERO) {
+                    return Err(err("amount", format!("{a} is negative")));
+                }
+                out.push(Change {
+                    at,
+                    value: Field::Amount(a),
+                });
+            }
+            if e.close_date.is_some() {
+                let w =
+                    read::required(read::when(&e.close_date)).map_err(|m| err("close_date", m))?;
+                out.push(Change {
+                    at,
+                    value: Field::CloseDate(w),
+                });
+            }
+            if e.forecast_category.is_some() {
+                let c = category(&e.forecast_category).map_err(|m| err("forecast_category", m))?;
+                out.push(Change {
+                    at,
+                    value: Field::Category(c),
+                });
+            }
+            if out.len() == before {
+                return Err((
+                    format!("history[{j}]").into(),
+                    "carries no field (stage, amount, close_date or forecast_category)".into(),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The link an activity's `deal_id` makes: a deal once the deal list is
+    /// complete, else kept as text until `finish` resolves it.
+    fn deal_link(&mut self, id: &str) -> DealLink {
+        match &self.deal_lookup {
+            Some(lookup) => match find_deal(lookup, &self.snap.deals, id) {
+                Some(i) => DealLink::Deal(i),
+                None => self.unknown_deal(id),
+            },
+            None => {
+                self.links_deferred = true;
+                self.unknown_deal(id)
+            }
+        }
+    }
+
+    fn unknown_deal(&mut self, id: &str) -> DealLink {
+        self.snap.unknown_deal_ids.push(id.to_string());
+        DealLink::Unknown(self.snap.unknown_deal_ids.len() as u32 - 1)
+    }
+
+    fn build_deal_lookup(&mut self) {
+        let mut lookup: Vec<(u64, u32)> = self
+            .snap
+            .deals
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (id_hash(&d.id), i as u32))
+            .collect();
+        lookup.sort_unstable();
+        self.deal_lookup = Some(lookup);
+    }
+
+    /// Once everything is read: resolves `deal_id`s that came before their
+    /// deals, and notes (once) the activities whose deal is not in the
+    /// snapshot (they still count for every other figure).
+    pub(super) fn finish(&mut self) {
+        if self.links_deferred {
+            if self.deal_lookup.is_none() {
+                self.build_deal_lookup();
+            }
+            let lookup = self.deal_lookup.as_ref().unwrap();
+            let old = std::mem::take(&mut self.snap.unknown_deal_ids);
+            for a in &mut self.snap.activities {
+                if let DealLink::Unknown(u) = a.deal {
+                    let id = &old[u as usize];
+                    a.deal = match find_deal(lookup, &self.snap.deals, id) {
+                        Some(i) => DealLink::Deal(i),
+                        None => {
+                            self.snap.unknown_deal_ids.push(id.clone());
+                            DealLink::Unknown(self.snap.unknown_deal_ids.len() as u32 - 1)
+                        }
+                    };
+                }
+            }
+        }
+        let unknown = self
+            .snap
+            .activities
+            .iter()
+            .filter(|a| matches!(a.deal, DealLink::Unknown(_)))
+            .count();
+        if unknown > 0 {
+            let mut ids: Vec<&str> = self
+                .snap
+                .unknown_deal_ids
+                .iter()
+                .map(|s| s.as_str())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let shown: Vec<String> = ids.iter().take(10).map(|s| format!("{s:?}")).collect();
+            let more = ids.len().saturating_sub(shown.len());
+            self.snap.notes.push(format!(
+                "{unknown} activit{} name a deal that is not in the data (deal_id {}{}); they count for every figure except follow-up touches",
+                if unknown == 1 { "y" } else { "ies" },
+                shown.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() }
+            ));
         }
     }
 
@@ -86,13 +248,7 @@ impl Builder {
         k
     }
 
-    fn fail(
-        &mut self,
-        collection: &'static str,
-        index: usize,
-        id: Option<String>,
-        e: (&'static str, String),
-    ) {
+    fn fail(&mut self, collection: &'static str, index: usize, id: Option<String>, e: FieldError) {
         self.errors.push(RecordError {
             collection,
             index,
@@ -106,13 +262,14 @@ impl Builder {
         let built = (|| {
             let id = at("id", read::required_text(&r.id))?;
             if self.rep_index.contains_key(id.as_ref()) {
-                return Err(("id", format!("duplicate id {id:?}")));
+                return Err(("id".into(), format!("duplicate id {id:?}")));
             }
             Ok(Rep {
                 name: at("name", read::string(&r.name))?.unwrap_or_else(|| id.to_string()),
                 email: at("email", read::string(&r.email))?.filter(|e| !e.trim().is_empty()),
                 start_date: at("start_date", read::date(&r.start_date))?,
                 active: at("active", read::boolean(&r.active, true))?,
+                team: at("team", read::string(&r.team))?.filter(|t| !t.trim().is_empty()),
                 id: id.into_owned(),
             })
         })();
@@ -129,12 +286,12 @@ impl Builder {
         let built = (|| {
             let id = at("id", read::required_text(&s.id))?;
             if self.stage_index.contains_key(id.as_ref()) {
-                return Err(("id", format!("duplicate id {id:?}")));
+                return Err(("id".into(), format!("duplicate id {id:?}")));
             }
             let probability = at("probability", read::required(read::decimal(&s.probability)))?;
             if probability < Decimal::ZERO || probability > Decimal::ONE {
                 return Err((
-                    "probability",
+                    "probability".into(),
                     format!("{probability} is outside 0..1 (write 0.4, not 40)"),
                 ));
             }
@@ -164,32 +321,21 @@ impl Builder {
         let built = (|| {
             let id = at("id", read::required_text(&d.id))?;
             let owner_id = at("owner", read::required_text(&d.owner))?;
-            let owner = *self
-                .rep_index
-                .get(owner_id.as_ref())
-                .ok_or_else(|| ("owner", format!("rep {owner_id:?} does not exist in reps")))?;
-            let stage_id = at("stage", read::required_text(&d.stage))?;
-            let stage = *self.stage_index.get(stage_id.as_ref()).ok_or_else(|| {
+            let owner = *self.rep_index.get(owner_id.as_ref()).ok_or_else(|| {
                 (
-                    "stage",
-                    format!("stage {stage_id:?} does not exist in stages"),
+                    "owner".into(),
+                    format!("rep {owner_id:?} does not exist in reps"),
                 )
             })?;
+            let stage_id = at("stage", read::required_text(&d.stage))?;
+            let stage = self.stage_id(&stage_id).map_err(|m| ("stage".into(), m))?;
             let amount = at("amount", read::decimal(&d.amount))?;
             if let Some(a) = amount.filter(|a| *a < Decimal::ZERO) {
-                return Err(("amount", format!("{a} is negative")));
+                return Err(("amount".into(), format!("{a} is negative")));
             }
-            let forecast_category = match at("forecast_category", read::text(&d.forecast_category))?
-            {
-                None => None,
-                Some(s) if s.trim().is_empty() => None,
-                Some(s) => Some(ForecastCategory::parse(&s).ok_or_else(|| {
-                    (
-                        "forecast_category",
-                        format!("{s:?} is not one of omitted, pipeline, best_case, commit, closed"),
-                    )
-                })?),
-            };
+            let forecast_category = at("forecast_category", category(&d.forecast_category))?;
+            let deal_type = at("type", deal_type(&d.deal_type))?;
+            let history = self.history(d.history.as_deref().unwrap_or_default())?;
             Ok(Deal {
                 name: at("name", read::string(&d.name))?.unwrap_or_default(),
                 owner,
@@ -198,11 +344,17 @@ impl Builder {
                 created_at: at("created_at", read::required(read::when(&d.created_at)))?,
                 close_date: at("close_date", read::required(read::when(&d.close_date)))?,
                 forecast_category,
+                deal_type,
+                history: 0..0,
                 id: id.into_owned(),
             })
+            .map(|deal| (deal, history))
         })();
         match built {
-            Ok(deal) => {
+            Ok((mut deal, history)) => {
+                let start = self.snap.changes.len() as u32;
+                self.snap.changes.extend(history);
+                deal.history = start..self.snap.changes.len() as u32;
                 self.deal_ids.push((id_hash(&deal.id), i as u32));
                 self.snap.deals.push(deal);
             }
@@ -219,21 +371,26 @@ impl Builder {
             let kind_s = at("kind", read::required_text(&a.kind))?;
             let kind = ActivityKind::parse(&kind_s).ok_or_else(|| {
                 (
-                    "kind",
+                    "kind".into(),
                     format!("{kind_s:?} is not one of {}", ActivityKind::names()),
                 )
             })?;
             let duration =
                 at("duration_minutes", read::decimal(&a.duration_minutes))?.unwrap_or_default();
             if duration < Decimal::ZERO {
-                return Err(("duration_minutes", format!("{duration} is negative")));
+                return Err(("duration_minutes".into(), format!("{duration} is negative")));
             }
+            let deal = match at("deal_id", read::text(&a.deal_id))? {
+                Some(d) if !d.trim().is_empty() => self.deal_link(&d),
+                _ => DealLink::None,
+            };
             Ok(Activity {
                 owner,
                 kind,
                 at: at("at", read::required(read::when(&a.at)))?,
                 duration_minutes: duration,
                 outcome: at("outcome", read::text(&a.outcome))?.and_then(|o| normalize_outcome(&o)),
+                deal,
                 id: id.into_owned(),
             })
         })();
@@ -295,8 +452,11 @@ impl Builder {
             _ => Vec::new(),
         };
         for (i, id) in removed {
-            let e = ("id", format!("duplicate id {id:?}"));
+            let e = ("id".into(), format!("duplicate id {id:?}"));
             self.fail(list, i, Some(id), e);
+        }
+        if list == "deals" {
+            self.build_deal_lookup();
         }
     }
 
@@ -341,6 +501,40 @@ impl Builder {
             }
             Err(e) => self.fail("leads", i, id_of(&l.id), e),
         }
+    }
+}
+
+/// The deal with this id, through the sorted hashes (ids compared, so a
+/// hash collision cannot link the wrong deal).
+fn find_deal(lookup: &[(u64, u32)], deals: &[Deal], id: &str) -> Option<u32> {
+    let h = id_hash(id);
+    let from = lookup.partition_point(|(x, _)| *x < h);
+    lookup[from..]
+        .iter()
+        .take_while(|(x, _)| *x == h)
+        .map(|(_, i)| *i)
+        .find(|i| deals[*i as usize].id == id)
+}
+
+/// A forecast category, tolerant of case and spacing; empty is none.
+fn category(v: &F) -> Result<Option<ForecastCategory>, String> {
+    match read::text(v)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => ForecastCategory::parse(&s).map(Some).ok_or_else(|| {
+            format!("{s:?} is not one of omitted, pipeline, best_case, commit, closed")
+        }),
+    }
+}
+
+/// A deal type, tolerant like categories; missing or empty is untyped.
+fn deal_type(v: &F) -> Result<Option<DealType>, String> {
+    match read::text(v)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => DealType::parse(&s)
+            .map(Some)
+            .ok_or_else(|| format!("{s:?} is not one of {}", DealType::names())),
     }
 }
 

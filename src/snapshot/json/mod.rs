@@ -31,7 +31,8 @@ pub struct RecordError {
     pub collection: &'static str,
     pub index: usize,
     pub id: Option<String>,
-    pub field: &'static str,
+    /// `close_date`, or a path into a list such as `history[2].stage`.
+    pub field: std::borrow::Cow<'static, str>,
     pub message: String,
 }
 
@@ -124,7 +125,7 @@ mod tests {
         v["deals"].as_array_mut().unwrap().extend([d2, d3, d4]);
         match load(v).unwrap_err() {
             LoadError::Records(errs) => {
-                let fields: Vec<_> = errs.iter().map(|e| (e.index, e.field)).collect();
+                let fields: Vec<_> = errs.iter().map(|e| (e.index, e.field.as_ref())).collect();
                 // d2 repeats d1's id but is broken anyway: its own field is named
                 // (ids are compared among the records that are kept).
                 assert_eq!(fields, vec![(1, "owner"), (2, "amount"), (3, "id")]);

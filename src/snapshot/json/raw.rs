@@ -95,6 +95,8 @@ pub(super) struct RawRep<'a> {
     pub start_date: F<'a>,
     #[serde(default, borrow)]
     pub active: F<'a>,
+    #[serde(default, borrow)]
+    pub team: F<'a>,
 }
 
 #[derive(Deserialize)]
@@ -131,6 +133,31 @@ pub(super) struct RawDeal<'a> {
     pub close_date: F<'a>,
     #[serde(default, borrow)]
     pub forecast_category: F<'a>,
+    #[serde(default, borrow, rename = "type")]
+    pub deal_type: F<'a>,
+    #[serde(default, borrow)]
+    pub history: Option<Vec<RawChange<'a>>>,
+}
+
+/// One entry of a deal's `history`. A field written as `null` is kept as
+/// `Some(Scalar::Null)` (the field was emptied then), unlike a field that
+/// is absent (`None`: unchanged then).
+#[derive(Deserialize)]
+pub(super) struct RawChange<'a> {
+    #[serde(default, borrow)]
+    pub at: F<'a>,
+    #[serde(default, borrow, deserialize_with = "present_or_null")]
+    pub stage: F<'a>,
+    #[serde(default, borrow, deserialize_with = "present_or_null")]
+    pub amount: F<'a>,
+    #[serde(default, borrow, deserialize_with = "present_or_null")]
+    pub close_date: F<'a>,
+    #[serde(default, borrow, deserialize_with = "present_or_null")]
+    pub forecast_category: F<'a>,
+}
+
+fn present_or_null<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<F<'a>, D::Error> {
+    Scalar::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -147,6 +174,8 @@ pub(super) struct RawActivity<'a> {
     pub duration_minutes: F<'a>,
     #[serde(default, borrow)]
     pub outcome: F<'a>,
+    #[serde(default, borrow)]
+    pub deal_id: F<'a>,
 }
 
 #[derive(Deserialize)]
@@ -317,11 +346,11 @@ pub(super) mod read {
     }
 }
 
-pub(super) fn at<T>(
-    field: &'static str,
-    r: Result<T, String>,
-) -> Result<T, (&'static str, String)> {
-    r.map_err(|m| (field, m))
+/// A field's error: its name (or path, `history[2].at`) and the message.
+pub(super) type FieldError = (Cow<'static, str>, String);
+
+pub(super) fn at<T>(field: &'static str, r: Result<T, String>) -> Result<T, FieldError> {
+    r.map_err(|m| (Cow::Borrowed(field), m))
 }
 
 pub(super) fn id_of(v: &F) -> Option<String> {

@@ -329,6 +329,7 @@ pub fn parse_with_progress(
         read_pass(bytes, &mut second, true, progress)?;
         b = second;
     }
+    b.finish();
     let Builder {
         mut snap,
         mut errors,

@@ -16,6 +16,39 @@ fn dec_json(d: &Decimal) -> Value {
     d.to_f64().map(|f| json!(f)).unwrap_or(Value::Null)
 }
 
+/// History entries as the CRM listed them: consecutive changes with the
+/// same `at` that set different fields form one entry again.
+fn history_json(s: &Snapshot, changes: &[Change]) -> Value {
+    let mut entries: Vec<Value> = Vec::new();
+    let mut current: Option<(chrono::DateTime<chrono::Utc>, Map<String, Value>)> = None;
+    for c in changes {
+        let (key, value) = match &c.value {
+            Field::Stage(i) => ("stage", json!(s.stages[*i as usize].id)),
+            Field::Amount(a) => ("amount", a.as_ref().map(dec_json).unwrap_or(Value::Null)),
+            Field::CloseDate(w) => ("close_date", when_json(w)),
+            Field::Category(c) => ("forecast_category", json!(c.map(|c| c.as_str()))),
+        };
+        match &mut current {
+            Some((at, m)) if *at == c.at && !m.contains_key(key) => {
+                m.insert(key.into(), value);
+            }
+            _ => {
+                if let Some((_, m)) = current.take() {
+                    entries.push(Value::Object(m));
+                }
+                let mut m = Map::new();
+                m.insert("at".into(), when_json(&When::Instant(c.at)));
+                m.insert(key.into(), value);
+                current = Some((c.at, m));
+            }
+        }
+    }
+    if let Some((_, m)) = current {
+        entries.push(Value::Object(m));
+    }
+    Value::Array(entries)
+}
+
 /// Writes a snapshot as canonical JSON (`salesops pull --save`); `parse` of
 /// the result gives the same snapshot.
 pub fn to_json(s: &Snapshot) -> Value {
@@ -33,6 +66,9 @@ pub fn to_json(s: &Snapshot) -> Value {
                 m.insert("start_date".into(), json!(d.to_string()));
             }
             m.insert("active".into(), json!(r.active));
+            if let Some(t) = &r.team {
+                m.insert("team".into(), json!(t));
+            }
             Value::Object(m)
         })
         .collect();
@@ -62,6 +98,13 @@ pub fn to_json(s: &Snapshot) -> Value {
             if let Some(fc) = d.forecast_category {
                 m.insert("forecast_category".into(), json!(fc.as_str()));
             }
+            if let Some(t) = d.deal_type {
+                m.insert("type".into(), json!(t.as_str()));
+            }
+            let history = s.history_of(d);
+            if !history.is_empty() {
+                m.insert("history".into(), history_json(s, history));
+            }
             Value::Object(m)
         })
         .collect();
@@ -79,6 +122,9 @@ pub fn to_json(s: &Snapshot) -> Value {
             m.insert("duration_minutes".into(), dec_json(&a.duration_minutes));
             if let Some(o) = &a.outcome {
                 m.insert("outcome".into(), json!(o));
+            }
+            if let Some(d) = s.deal_id_of(a) {
+                m.insert("deal_id".into(), json!(d));
             }
             Value::Object(m)
         })

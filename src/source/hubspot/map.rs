@@ -99,6 +99,7 @@ pub fn rep(o: &Owner, active: bool) -> Option<Rep> {
             .unwrap_or_else(|| id.clone()),
         email,
         start_date: None,
+        team: None,
         active,
         id,
     })

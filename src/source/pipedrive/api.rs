@@ -1,8 +1,9 @@
 //! Pipedrive as it answers (shared/crm/README.md §3): the `{success, data,
 //! additional_data}` envelope, v2 lists paged by `next_cursor` (null at the
-//! end), v1 lists paged by `start` (`more_items_in_collection`), ids as
-//! integers, times in UTC; the error envelope and the rate-limit headers.
-//! Wire shapes only.
+//! end), v1 lists paged by `start` (`more_items_in_collection`, under
+//! `additional_data.pagination` or directly under `additional_data`), ids
+//! as integers, times in UTC; the error envelope and the rate-limit
+//! headers. Wire shapes only.
 
 use crate::source::http::{header_duration, header_number, Refusal, Vendor};
 use crate::source::paging::{with_param, Listing};
@@ -39,6 +40,29 @@ pub struct Additional {
     pub next_cursor: Field,
     #[serde(default)]
     pub pagination: Option<Pagination>,
+    /// Some v1 lists put the paging keys here, without `pagination`: the
+    /// official client's `GetLeadsResponse` has `additional_data {start,
+    /// limit, more_items_in_collection}` (pipedrive/client-nodejs,
+    /// `get-fields-response-all-of-additional-data.ts`).
+    #[serde(default)]
+    pub more_items_in_collection: Field,
+    #[serde(default)]
+    pub next_start: Field,
+}
+
+impl Additional {
+    /// Whether the page says more items follow, and where they start.
+    fn more(&self) -> (Option<bool>, Option<u64>) {
+        let p = self.pagination.as_ref();
+        let more = p
+            .and_then(|p| p.more_items_in_collection.flag())
+            .or_else(|| self.more_items_in_collection.flag());
+        let start = |f: &Field| f.text().and_then(|n| n.parse().ok());
+        let next = p
+            .and_then(|p| start(&p.next_start))
+            .or_else(|| start(&self.next_start));
+        (more, next)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,8 +77,10 @@ pub struct Pagination {
 pub enum Paging {
     /// API v2: `cursor`.
     Cursor,
-    /// API v1: `start` and `limit`.
+    /// API v1: `start` and `limit` (the URL must carry `limit`).
     Offset,
+    /// Not paged: one answer holds the whole list (v1 users).
+    Whole,
 }
 
 pub struct List<T> {
@@ -94,27 +120,27 @@ impl<T: DeserializeOwned + Send> Listing for List<T> {
     }
 
     fn next(&self, page: &Envelope<T>, url: &Url) -> Option<Url> {
-        let more = page.additional_data.as_ref()?;
         match self.paging {
             Paging::Cursor => {
-                let cursor = more.next_cursor.text()?;
+                let cursor = page.additional_data.as_ref()?.next_cursor.text()?;
                 Some(with_param(url, "cursor", &cursor))
             }
             Paging::Offset => {
-                let p = more.pagination.as_ref()?;
-                if p.more_items_in_collection.flag() != Some(true) {
+                let rows = page.data.as_ref().map_or(0, Vec::len) as u64;
+                let (more, next) = page
+                    .additional_data
+                    .as_ref()
+                    .map_or((None, None), Additional::more);
+                // A page silent about more items is the last one only when
+                // it is shorter than asked: a full one may have a next.
+                let more = more.unwrap_or_else(|| param(url, "limit").is_some_and(|l| rows >= l));
+                if !more {
                     return None;
                 }
-                let next = p
-                    .next_start
-                    .text()
-                    .and_then(|n| n.parse().ok())
-                    .or_else(|| {
-                        let rows = page.data.as_ref().map_or(0, Vec::len) as u64;
-                        Some(param(url, "start").unwrap_or(0) + param(url, "limit").unwrap_or(rows))
-                    })?;
+                let next = next.unwrap_or(param(url, "start").unwrap_or(0) + rows);
                 Some(with_param(url, "start", &next.to_string()))
             }
+            Paging::Whole => None,
         }
     }
 
@@ -309,6 +335,60 @@ mod tests {
         .unwrap();
         assert!(l.next(&end, &l.url).is_none());
         assert!(l.records(end).unwrap().is_empty());
+    }
+
+    #[test]
+    fn v1_paging_keys_may_sit_directly_under_additional_data() {
+        let l = list(
+            Paging::Offset,
+            "https://acme.pipedrive.com/api/v1/leads?limit=2&start=4",
+        );
+        let p: Envelope<Deal> = serde_json::from_str(
+            r#"{"success":true,"data":[{"id":5},{"id":6}],"additional_data":{"start":4,"limit":2,"more_items_in_collection":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(l.next(&p, &l.url).unwrap().query(), Some("limit=2&start=6"));
+        let jump: Envelope<Deal> = serde_json::from_str(
+            r#"{"success":true,"data":[{"id":5}],"additional_data":{"more_items_in_collection":true,"next_start":9}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            l.next(&jump, &l.url).unwrap().query(),
+            Some("limit=2&start=9")
+        );
+        let end: Envelope<Deal> = serde_json::from_str(
+            r#"{"success":true,"data":[{"id":5},{"id":6}],"additional_data":{"start":4,"limit":2,"more_items_in_collection":false}}"#,
+        )
+        .unwrap();
+        assert!(l.next(&end, &l.url).is_none());
+    }
+
+    #[test]
+    fn a_v1_page_silent_about_more_ends_the_list_only_when_short() {
+        let l = list(
+            Paging::Offset,
+            "https://acme.pipedrive.com/api/v1/leads?limit=2&start=0",
+        );
+        for silent in [
+            r#"{"success":true,"data":[{"id":1},{"id":2}]}"#,
+            r#"{"success":true,"data":[{"id":1},{"id":2}],"additional_data":{}}"#,
+            r#"{"success":true,"data":[{"id":1},{"id":2}],"additional_data":{"pagination":{"start":0,"limit":2}}}"#,
+        ] {
+            let full: Envelope<Deal> = serde_json::from_str(silent).unwrap();
+            assert_eq!(
+                l.next(&full, &l.url).unwrap().query(),
+                Some("limit=2&start=2"),
+                "{silent}"
+            );
+        }
+        let short: Envelope<Deal> =
+            serde_json::from_str(r#"{"success":true,"data":[{"id":1}],"additional_data":{}}"#)
+                .unwrap();
+        assert!(l.next(&short, &l.url).is_none());
+        let whole = list(Paging::Whole, "https://acme.pipedrive.com/api/v1/users");
+        let users: Envelope<Deal> =
+            serde_json::from_str(r#"{"success":true,"data":[{"id":1},{"id":2}]}"#).unwrap();
+        assert!(whole.next(&users, &whole.url).is_none());
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! `[source.pipedrive]` overrides). Pure and unit-tested: ids are integers,
 //! probabilities percents, times UTC (also without a zone), durations
 //! "HH:MM"; won and lost live on the deal, so closed deals go to two
-//! synthetic closed stages.
+//! synthetic closed stages; a deal or lead listed twice (archived while the
+//! lists were read) counts once.
 
 use super::api::{Activity, Deal, Lead, Stage as ApiStage, User};
 use crate::config::{Lookup, PipedriveMapping};
@@ -10,6 +11,7 @@ use crate::snapshot::{ActivityKind, ForecastCategory, Rep, Stage, When};
 use crate::source::canonical::{category, ActivityRec, DealRec, LeadRec, Mapped};
 use crate::source::wire::{date_and_time, hh_mm, Field, Read};
 use anyhow::{anyhow, Result};
+use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 
@@ -54,20 +56,33 @@ impl Rules {
     }
 }
 
-pub fn map(raw: Raw, r: &Rules) -> Mapped {
+/// `tz` is the report's time zone, in which a bare due date starts.
+pub fn map(raw: Raw, r: &Rules, tz: Tz) -> Mapped {
     let activities: Vec<ActivityRec> = raw
         .activities
         .iter()
         .filter_map(|a| activity(a, r))
         .collect();
-    let first = first_touches(&raw.activities);
+    let first = first_touches(&raw.activities, tz);
     Mapped {
         reps: raw.users.iter().filter_map(rep).collect(),
         stages: stages(&raw.stages, r),
-        deals: raw.deals.iter().filter_map(|d| deal(d, r)).collect(),
+        deals: once(&raw.deals, |d| &d.id)
+            .filter_map(|d| deal(d, r))
+            .collect(),
         activities,
-        leads: raw.leads.iter().map(|l| lead(l, &first)).collect(),
+        leads: once(&raw.leads, |l| &l.id)
+            .map(|l| lead(l, &first))
+            .collect(),
     }
+}
+
+/// Each record once by id, the first seen kept: a record archived between
+/// the reads of the current and the archived list can be in both.
+fn once<T>(list: &[T], id: fn(&T) -> &Field) -> impl Iterator<Item = &T> {
+    let mut seen = HashSet::new();
+    list.iter()
+        .filter(move |t| id(t).text().is_none_or(|i| seen.insert(i)))
 }
 
 pub fn rep(u: &User) -> Option<Rep> {
@@ -76,6 +91,7 @@ pub fn rep(u: &User) -> Option<Rep> {
         name: u.name.text().unwrap_or_else(|| id.clone()),
         email: u.email.text(),
         start_date: None,
+        team: None,
         active: u.active_flag.flag().unwrap_or(true),
         id,
     })
@@ -194,17 +210,18 @@ pub fn activity(a: &Activity, r: &Rules) -> Option<ActivityRec> {
     })
 }
 
-/// For each lead, when its first done activity was done.
-pub fn first_touches(acts: &[Activity]) -> HashMap<String, When> {
+/// For each lead, the earliest time (read as every activity's, `when_of`)
+/// among its done activities.
+pub fn first_touches(acts: &[Activity], tz: Tz) -> HashMap<String, When> {
     let mut first: HashMap<String, (chrono::DateTime<chrono::Utc>, When)> = HashMap::new();
     for a in acts.iter().filter(|a| a.done.flag() != Some(false)) {
         let Some(lead) = a.lead_id.text() else {
             continue;
         };
-        let Some(w) = a.marked_as_done_time.when().or_else(|| when_of(a)).ok() else {
+        let Some(w) = when_of(a).ok() else {
             continue;
         };
-        let key = w.instant(chrono_tz::UTC);
+        let key = w.instant(tz);
         let e = first.entry(lead).or_insert((key, w));
         if key < e.0 {
             *e = (key, w);
@@ -390,24 +407,67 @@ mod tests {
     }
 
     #[test]
-    fn a_leads_first_response_is_its_first_done_activity() {
+    fn a_leads_first_response_is_its_earliest_done_activity_by_due_time() {
+        let lead_id = "adf21080-0e10-11eb-879b-05d71fb426ec";
         let mut a = activity_json();
-        a["lead_id"] = json!("adf21080-0e10-11eb-879b-05d71fb426ec");
-        let mut later = a.clone();
-        later["marked_as_done_time"] = json!("2026-06-03T09:00:00Z");
+        a["lead_id"] = json!(lead_id);
+        // Marked done first, but due (held) later: the due time counts.
+        let mut marked_first = a.clone();
+        marked_first["due_date"] = json!("2026-06-04");
+        marked_first["marked_as_done_time"] = json!("2026-06-01T09:00:00Z");
         let mut not_done = a.clone();
         not_done["done"] = json!(false);
-        not_done["marked_as_done_time"] = json!("2026-06-01T09:00:00Z");
-        let acts: Vec<Activity> = serde_json::from_value(json!([later, a, not_done])).unwrap();
-        let first = first_touches(&acts);
-        let l: Lead = serde_json::from_value(
-            json!({"id": "adf21080-0e10-11eb-879b-05d71fb426ec", "title": "Acme lead",
-            "owner_id": 13, "add_time": "2026-06-01T07:00:00.000Z"}),
-        )
+        not_done["due_date"] = json!("2026-06-01");
+        let acts: Vec<Activity> =
+            serde_json::from_value(json!([marked_first, a, not_done])).unwrap();
+        let first = first_touches(&acts, chrono_tz::UTC);
+        let l: Lead = serde_json::from_value(json!({"id": lead_id, "title": "Acme lead",
+            "owner_id": 13, "add_time": "2026-06-01T07:00:00.000Z"}))
         .unwrap();
         let got = lead(&l, &first);
-        assert_eq!(got.first_response_at, at(2026, 6, 2, 10, 31, 0));
+        assert_eq!(got.first_response_at, at(2026, 6, 2, 10, 0, 0));
         assert_eq!(got.created_at, at(2026, 6, 1, 7, 0, 0));
         assert_eq!(got.owner.as_deref(), Some("13"));
+    }
+
+    #[test]
+    fn a_bare_due_date_starts_in_the_report_zone() {
+        let mut timed = activity_json();
+        timed["lead_id"] = json!("l1");
+        timed["due_date"] = json!("2026-06-02");
+        timed["due_time"] = json!("20:00");
+        let mut bare = timed.clone();
+        bare["due_date"] = json!("2026-06-03");
+        bare["due_time"] = json!("");
+        let acts: Vec<Activity> = serde_json::from_value(json!([timed, bare])).unwrap();
+        // 2026-06-03 starts at 2026-06-02T15:00Z in Seoul, after 20:00Z in UTC.
+        assert_eq!(
+            first_touches(&acts, chrono_tz::Asia::Seoul)["l1"],
+            When::Date(NaiveDate::from_ymd_opt(2026, 6, 3).unwrap())
+        );
+        assert_eq!(
+            Read::Ok(first_touches(&acts, chrono_tz::UTC)["l1"]),
+            at(2026, 6, 2, 20, 0, 0)
+        );
+    }
+
+    #[test]
+    fn a_deal_or_lead_in_both_lists_counts_once() {
+        let mut archived = deal_json();
+        archived["is_archived"] = json!(true);
+        let raw = Raw {
+            deals: serde_json::from_value(json!([deal_json(), archived])).unwrap(),
+            leads: serde_json::from_value(json!([
+                {"id": "l1", "add_time": "2026-06-01T07:00:00Z"},
+                {"id": "l2", "add_time": "2026-06-01T07:00:00Z"},
+                {"id": "l1", "add_time": "2026-06-01T07:00:00Z", "is_archived": true}
+            ]))
+            .unwrap(),
+            ..Default::default()
+        };
+        let m = map(raw, &rules(), chrono_tz::UTC);
+        assert_eq!(m.deals.len(), 1);
+        let leads: Vec<&str> = m.leads.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(leads, vec!["l1", "l2"]);
     }
 }

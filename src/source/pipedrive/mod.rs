@@ -1,7 +1,8 @@
 //! The `pipedrive` source: users (v1), stages, deals and done activities
 //! (v2, 500 a page, the maximum) and leads (v1), all at once under the
-//! shared limiter, then mapped (`map.rs`) into the snapshot. The API token
-//! goes in the `x-api-token` header, never in the URL.
+//! shared limiter, then mapped (`map.rs`) into the snapshot. Deals and
+//! leads come from two lists each, the current and the archived one. The
+//! API token goes in the `x-api-token` header, never in the URL.
 
 mod api;
 pub mod map;
@@ -35,21 +36,26 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
     let progress = Progress::new(api::VENDOR.name);
     let started = std::time::Instant::now();
 
-    let users: List<User> = List::new(
-        "users",
-        endpoint(base, "api/v1/users", &[])?,
-        Paging::Offset,
-    );
+    let users: List<User> = List::new("users", endpoint(base, "api/v1/users", &[])?, Paging::Whole);
     let stages: List<Stage> = List::new(
         "stages",
         endpoint(base, "api/v2/stages", &[("limit", "500")])?,
         Paging::Cursor,
     );
-    let deals: List<Deal> = List::new(
-        "deals",
-        endpoint(base, "api/v2/deals", &[("limit", "500")])?,
-        Paging::Cursor,
-    );
+    // Since 2025-07-15 the deal and lead lists leave archived records out;
+    // only the `/archived` lists return them, and an archived deal keeps
+    // its won or lost status ("Breaking change: archived deals and leads
+    // will not be returned in existing endpoints", developers.pipedrive.com
+    // changelog). Closed deals are archived routinely: both lists, always.
+    let deal_list = |object, path| -> Result<List<Deal>> {
+        Ok(List::new(
+            object,
+            endpoint(base, path, &[("limit", "500")])?,
+            Paging::Cursor,
+        ))
+    };
+    let deals = deal_list("deals", "api/v2/deals")?;
+    let archived_deals = deal_list("archived deals", "api/v2/deals/archived")?;
     let activities: List<Activity> = List::new(
         "activities",
         endpoint(
@@ -59,24 +65,28 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
         )?,
         Paging::Cursor,
     );
-    let leads: List<Lead> = List::new(
-        "leads",
-        endpoint(
-            base,
-            "api/v1/leads",
-            &[("limit", "500"), ("start", "0"), ("archived_status", "all")],
-        )?,
-        Paging::Offset,
-    );
+    let lead_list = |object, path| -> Result<List<Lead>> {
+        Ok(List::new(
+            object,
+            endpoint(base, path, &[("limit", "500"), ("start", "0")])?,
+            Paging::Offset,
+        ))
+    };
+    let leads = lead_list("leads", "api/v1/leads")?;
+    let archived_leads = lead_list("archived leads", "api/v1/leads/archived")?;
 
     let (h, p) = (&http, &progress);
-    let (users, stages, deals, activities, leads) = futures::try_join!(
+    let (users, stages, mut deals, archived_deals, activities, mut leads, archived_leads) = futures::try_join!(
         users.pull_all(h, p),
         stages.pull_all(h, p),
         deals.pull_all(h, p),
+        archived_deals.pull_all(h, p),
         activities.pull_all(h, p),
         leads.pull_all(h, p),
+        archived_leads.pull_all(h, p),
     )?;
+    deals.extend(archived_deals);
+    leads.extend(archived_leads);
     let raw = map::Raw {
         users,
         stages,
@@ -84,5 +94,5 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
         activities,
         leads,
     };
-    super::finish(&http, started, s, || map::map(raw, &rules))
+    super::finish(&http, started, s, || map::map(raw, &rules, s.tz))
 }

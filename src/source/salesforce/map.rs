@@ -84,6 +84,7 @@ pub fn rep(u: &Record) -> Option<Rep> {
         name: name.unwrap_or_else(|| id.clone()),
         email: text(u, "Email"),
         start_date: None,
+        team: None,
         active: get(u, "IsActive").flag().unwrap_or(true),
         id,
     })
@@ -147,8 +148,11 @@ pub fn deal(o: &Record, stages: &HashMap<String, String>, r: &Rules) -> DealRec 
 }
 
 /// A Task or an Event. Kind: `Type` if it is listed, else the subtype,
-/// else a task (an Event: a meeting). When: a task when it was completed,
-/// else its date; an event when it starts.
+/// else a task (an Event: a meeting). When: an event when it starts; a
+/// task on its `ActivityDate` (a date: the start of that local day), else
+/// when it was created — not `CompletedDateTime`, when it was marked done,
+/// which for a logged call is after the call and often the next day.
+/// Duration: an event's minutes; a call task's `CallDurationInSeconds`.
 pub fn activity(a: &Record, event: bool, r: &Rules) -> ActivityRec {
     let subtype = if event { "EventSubtype" } else { "TaskSubtype" };
     let kind = [text(a, "Type"), text(a, subtype)]
@@ -168,7 +172,7 @@ pub fn activity(a: &Record, event: bool, r: &Rules) -> ActivityRec {
             "CreatedDate",
         ]
     } else {
-        &["CompletedDateTime", "ActivityDate", "CreatedDate"]
+        &["ActivityDate", "CreatedDate"]
     };
     let at = times
         .iter()
@@ -177,10 +181,12 @@ pub fn activity(a: &Record, event: bool, r: &Rules) -> ActivityRec {
         .unwrap_or(Read::Missing);
     let duration = if event {
         get(a, "DurationInMinutes").number()
-    } else {
+    } else if kind == ActivityKind::Call {
         get(a, "CallDurationInSeconds")
             .number()
             .map(|s| s / Decimal::from(60))
+    } else {
+        Read::Missing
     };
     ActivityRec {
         id: text(a, "Id").unwrap_or_default(),
@@ -315,16 +321,21 @@ mod tests {
     #[test]
     fn tasks_and_events_become_activities() {
         let r = rules();
+        // Marked done the next day: the call keeps its ActivityDate.
         let call = activity(
             &rec(
                 json!({"Id": "00T1", "OwnerId": "005A", "Type": "Call", "TaskSubtype": "Call",
-            "ActivityDate": "2026-06-02", "CompletedDateTime": "2026-06-02T10:31:00.000+0000", "CallDurationInSeconds": 420}),
+            "ActivityDate": "2026-06-02", "CompletedDateTime": "2026-06-03T00:31:00.000+0000",
+            "CreatedDate": "2026-06-03T00:30:00.000+0000", "CallDurationInSeconds": 420}),
             ),
             false,
             &r,
         );
         assert_eq!(call.kind, ActivityKind::Call);
-        assert_eq!(call.at, at(2026, 6, 2, 10, 31, 0));
+        assert_eq!(
+            call.at,
+            Read::Ok(When::Date(NaiveDate::from_ymd_opt(2026, 6, 2).unwrap()))
+        );
         assert_eq!(call.duration_minutes, Read::Ok(Decimal::from(7)));
         let subtype = activity(
             &rec(
@@ -339,15 +350,18 @@ mod tests {
             Read::Ok(When::Date(NaiveDate::from_ymd_opt(2026, 6, 2).unwrap()))
         );
         assert_eq!(subtype.duration_minutes, Read::Missing);
+        // No due date: when it was logged. Only calls have a duration.
         let other = activity(
             &rec(
-                json!({"Id": "00T3", "Type": "Other", "TaskSubtype": "Task", "CreatedDate": "2026-06-02T08:00:00.000+0000"}),
+                json!({"Id": "00T3", "Type": "Other", "TaskSubtype": "Task", "ActivityDate": null,
+                "CreatedDate": "2026-06-02T08:00:00.000+0000", "CallDurationInSeconds": 600}),
             ),
             false,
             &r,
         );
         assert_eq!(other.kind, ActivityKind::Task);
         assert_eq!(other.at, at(2026, 6, 2, 8, 0, 0));
+        assert_eq!(other.duration_minutes, Read::Missing);
         let meeting = activity(
             &rec(
                 json!({"Id": "00U1", "OwnerId": "005A", "Type": null, "EventSubtype": "Event",

@@ -1,7 +1,8 @@
 //! The `salesforce` source: User, OpportunityStage, Opportunity, Task,
-//! Event and Lead through SOQL queries on the REST query resource (up to
-//! 2,000 records a batch), all at once under the shared limiter, then
-//! mapped (`map.rs`) into the snapshot.
+//! Event and Lead through SOQL queries on the REST query resource (Task and
+//! Event on queryAll, which also returns archived activities; up to 2,000
+//! records a batch), all at once under the shared limiter, then mapped
+//! (`map.rs`) into the snapshot.
 
 mod api;
 pub mod map;
@@ -17,6 +18,8 @@ pub const DEFAULT_API_VERSION: &str = "v62.0";
 /// Salesforce counts requests per 24 hours, not per second; a pull needs
 /// few (2,000 records each). This only keeps bursts modest.
 const DEFAULT_RPS: f64 = 10.0;
+/// queryAll's rows less the deleted ones: the live and the archived.
+const LIVE: &str = "IsDeleted = false";
 
 pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
     let src = &s.source;
@@ -39,7 +42,12 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
     let progress = Progress::new(api::VENDOR.name);
     let started = std::time::Instant::now();
 
-    let query = |object: &'static str, fields: &[&str], filter: Option<&str>| -> Result<Query> {
+    // `resource`: "query", or "queryAll" (also archived and deleted rows).
+    let query = |resource: &str,
+                 object: &'static str,
+                 fields: &[&str],
+                 filter: Option<&str>|
+     -> Result<Query> {
         let mut seen = std::collections::HashSet::new();
         let fields: Vec<&str> = fields
             .iter()
@@ -52,7 +60,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
         }
         let first = endpoint(
             instance_text,
-            &format!("services/data/{version}/query"),
+            &format!("services/data/{version}/{resource}"),
             &[("q", &soql)],
         )?;
         Ok(Query {
@@ -62,11 +70,13 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
         })
     };
     let users = query(
+        "query",
         "User",
         &["Id", "Name", "Email", "IsActive"],
         Some(&mapping.user_filter),
     )?;
     let stages = query(
+        "query",
         "OpportunityStage",
         &[
             "Id",
@@ -80,6 +90,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
         None,
     )?;
     let opportunities = query(
+        "query",
         "Opportunity",
         &[
             "Id",
@@ -94,7 +105,13 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
         ],
         mapping.opportunity_filter.as_deref(),
     )?;
+    // Salesforce archives events and closed tasks older than a year, and
+    // the query resource leaves archived rows out; queryAll returns them,
+    // and deleted ones too, hence IsDeleted = false ("QueryAll also
+    // returns information about archived task and event records",
+    // developer.salesforce.com REST API guide, resources_queryall).
     let tasks = query(
+        "queryAll",
         "Task",
         &[
             "Id",
@@ -103,13 +120,13 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             "Type",
             "TaskSubtype",
             "ActivityDate",
-            "CompletedDateTime",
             "CreatedDate",
             "CallDurationInSeconds",
         ],
-        None,
+        Some(LIVE),
     )?;
     let events = query(
+        "queryAll",
         "Event",
         &[
             "Id",
@@ -122,9 +139,10 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             "DurationInMinutes",
             "CreatedDate",
         ],
-        None,
+        Some(LIVE),
     )?;
     let leads = query(
+        "query",
         "Lead",
         &[
             "Id",
