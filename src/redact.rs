@@ -108,6 +108,18 @@ pub fn controls(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     )
 }
 
+/// A URL whose path is itself the secret (a Teams workflow webhook), as it
+/// may be printed: scheme and host only (`https://host/…`).
+pub fn url_host(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(u) => match u.host_str() {
+            Some(h) => format!("{}://{h}/…", u.scheme()),
+            None => "[a URL]".into(),
+        },
+        Err(_) => "[not a URL]".into(),
+    }
+}
+
 /// A URL as it may be printed: userinfo and every query value hidden
 /// (`https://***@host/x.json?sig=***`). Text that is not a URL is returned
 /// as it is.

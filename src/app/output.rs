@@ -78,11 +78,34 @@ pub(super) fn render(
             templates_dir: s.templates_dir.as_deref(),
             chart_font: s.chart_font.as_deref(),
             subject: r.subject.as_deref(),
+            public_dir: public_dir(s, r, team, &figures.period).as_deref(),
         },
     )
 }
 
-/// Delivers a rendered report to the report's recipients, exactly once.
+/// The report folder's public URL, ending in `/`, when `public_base_url`
+/// is set: `<public_base_url>/<report>/[teams/<team>/]<period>/`, as
+/// out_dir lays it out (each part percent-encoded).
+fn public_dir(
+    s: &Settings,
+    r: &ReportSettings,
+    team: Option<&str>,
+    period: &Period,
+) -> Option<String> {
+    let mut u = s.public_base_url.clone()?;
+    {
+        let mut segs = u.path_segments_mut().ok()?;
+        segs.pop_if_empty().push(&r.name);
+        if let Some(t) = team {
+            segs.push("teams").push(&super::team_folder(t));
+        }
+        segs.push(&period.label()).push("");
+    }
+    Some(u.to_string())
+}
+
+/// Delivers a rendered report to the report's recipients and chat
+/// destinations, each exactly once.
 pub(super) async fn deliver(
     s: &Settings,
     r: &ReportSettings,
@@ -92,10 +115,36 @@ pub(super) async fn deliver(
     opts: &RunOptions,
     store: Option<&mut Store>,
 ) -> Result<DeliveryOutcome> {
-    deliver_to(
-        s, &r.name, &r.to, &r.cc, &r.bcc, rendered, figures, out_dir, opts, store,
+    let mut store = store;
+    let mut out = deliver_to(
+        s,
+        &r.name,
+        &r.to,
+        &r.cc,
+        &r.bcc,
+        rendered,
+        figures,
+        out_dir,
+        opts,
+        store.as_deref_mut(),
     )
-    .await
+    .await?;
+    let c = deliver_chat(
+        s,
+        &r.name,
+        &r.slack_channels,
+        &r.msteams,
+        rendered,
+        figures,
+        opts,
+        store,
+    )
+    .await?;
+    out.sent.extend(c.sent);
+    out.already.extend(c.already);
+    out.failed.extend(c.failed);
+    out.would_send.extend(c.would_send);
+    Ok(out)
 }
 
 /// Delivers to the given recipients, exactly once per `log_key` (the
@@ -126,4 +175,30 @@ pub(super) async fn deliver_to(
         dry_run: opts.dry_run,
     };
     deliver::deliver(&s.delivery, &job, store).await
+}
+
+/// Posts the report's summary to Slack channels and Teams webhooks,
+/// exactly once per `log_key` (as for `deliver_to`), period and destination.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn deliver_chat(
+    s: &Settings,
+    log_key: &str,
+    slack_channels: &[String],
+    msteams: &[String],
+    rendered: &Rendered,
+    figures: &Figures,
+    opts: &RunOptions,
+    store: Option<&mut Store>,
+) -> Result<DeliveryOutcome> {
+    let key = deliver::period_key(&figures.period, figures.as_of);
+    let chat = deliver::chat::ChatJob {
+        report: log_key,
+        period_key: &key,
+        rendered,
+        slack_channels,
+        msteams,
+        force: opts.force,
+        dry_run: opts.dry_run,
+    };
+    deliver::chat::deliver(&s.slack, &s.msteams, &chat, store).await
 }

@@ -41,6 +41,31 @@ pub fn check(args: ConfigArg) -> Result<i32> {
     if let Some(addr) = s.serve.listen {
         println!("  serve answers /healthz, /readyz and /metrics on http://{addr}");
     }
+    if s.reports.iter().any(|r| !r.slack_channels.is_empty()) {
+        println!(
+            "  slack: {}, token {}",
+            salesops::redact::url_host(&s.slack.api_base_url),
+            match &s.slack.token {
+                Some(_) => "set".to_string(),
+                None => "NOT SET: export SALESOPS__SLACK__TOKEN".to_string(),
+            }
+        );
+    }
+    let mut hooks: Vec<&String> = s.reports.iter().flat_map(|r| &r.msteams).collect();
+    hooks.sort();
+    hooks.dedup();
+    for h in hooks {
+        println!(
+            "  msteams {h}: {}",
+            match s.msteams.webhook(h) {
+                Some(u) => salesops::redact::url_host(u.expose()),
+                None => format!("NOT SET: export {}", salesops::config::webhook_env(h)),
+            }
+        );
+    }
+    if let Some(u) = &s.public_base_url {
+        println!("  links to reports under {u}");
+    }
     for r in &s.reports {
         let opts = salesops::app::RunOptions::default();
         let (period, as_of) = salesops::app::plan(r, &s, &opts, now)?;
@@ -50,10 +75,15 @@ pub fn check(args: ConfigArg) -> Result<i32> {
             period.label(),
             as_of,
             r.schedule.as_deref().unwrap_or("none (by hand)"),
-            if r.to.is_empty() {
-                "nobody (files only)".to_string()
-            } else {
-                r.to.join(", ")
+            {
+                let mut to: Vec<String> = r.to.clone();
+                to.extend(r.slack_channels.iter().map(|c| format!("slack:{c}")));
+                to.extend(r.msteams.iter().map(|m| format!("msteams:{m}")));
+                if to.is_empty() {
+                    "nobody (files only)".to_string()
+                } else {
+                    to.join(", ")
+                }
             }
         );
     }

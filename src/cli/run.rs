@@ -213,8 +213,18 @@ fn print_delivery(d: &app::DeliveryOutcome) {
         .as_deref()
         .map(|v| format!(" via {v}"))
         .unwrap_or_default();
-    if !d.sent.is_empty() {
-        println!("  sent to {}{via}", d.sent.join(", "));
+    // Email recipients went through [delivery]; chat destinations
+    // ("slack:…", "msteams:…") did not.
+    let (chat, mail): (Vec<&String>, Vec<&String>) = d
+        .sent
+        .iter()
+        .partition(|s| s.starts_with("slack:") || s.starts_with("msteams:"));
+    let list = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    if !mail.is_empty() {
+        println!("  sent to {}{via}", list(&mail));
+    }
+    if !chat.is_empty() {
+        println!("  posted to {}", list(&chat));
     }
     if !d.already.is_empty() {
         println!(

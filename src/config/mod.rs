@@ -6,6 +6,7 @@
 //! Every field's doc comment states its default; `config/example.toml`
 //! lists them all and is a test fixture.
 
+mod chat;
 mod delivery;
 mod goals;
 mod load;
@@ -15,6 +16,7 @@ mod resolve;
 mod serve;
 mod source;
 
+pub use chat::{webhook_env, MsteamsConfig, SlackConfig};
 pub use delivery::{Auth, DeliveryConfig, DeliveryKind, Security};
 pub use goals::{GoalConfig, TeamConfig};
 pub use load::{load, load_str, ConfigOrigin, EMBEDDED_DEFAULT};
@@ -142,6 +144,19 @@ pub struct RawConfig {
     pub reports: Vec<ReportConfig>,
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    /// Where `out_dir` is served over http(s), e.g.
+    /// "https://reports.example.com/sales": with it, every email, Slack
+    /// message and Teams card links to the report's page
+    /// (`<public_base_url>/<report>/<period>/report.html`) and Teams cards
+    /// show the charts. Default: none (no links).
+    #[serde(default)]
+    pub public_base_url: Option<String>,
+    /// Slack's Web API and the bot token, for reports' `slack_channels`.
+    #[serde(default)]
+    pub slack: SlackConfig,
+    /// Microsoft Teams Workflows webhooks, for reports' `msteams`.
+    #[serde(default)]
+    pub msteams: MsteamsConfig,
     /// Goals every report tracks (METRICS.md "Goals"). Default: none.
     #[serde(default)]
     pub goals: Vec<GoalConfig>,

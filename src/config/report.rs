@@ -54,6 +54,17 @@ pub struct ReportConfig {
     /// $1.2M (104% of quota)" (in the report's locale).
     #[serde(default)]
     pub subject: Option<String>,
+    /// Slack channels, by ID ("C0123ABCD") or name ("#sales-leadership"):
+    /// each gets one message per period with the headline figures, and the
+    /// charts and report.html in its thread (docs/report.md). Needs
+    /// SALESOPS__SLACK__TOKEN. Default: none.
+    #[serde(default)]
+    pub slack_channels: Vec<String>,
+    /// Names of `[msteams]` webhooks (their URLs come from
+    /// SALESOPS__MSTEAMS__WEBHOOKS__<NAME>): each gets one Adaptive Card per
+    /// period. Default: none.
+    #[serde(default)]
+    pub msteams: Vec<String>,
     /// "teams" also makes one report per sales team (METRICS.md "Teams"),
     /// written to `<out_dir>/<report>/teams/<team>/<period>/` and emailed
     /// to the team's `manager` and `team_cc`; "none" makes the

@@ -2,7 +2,10 @@
 //! Pure: no file, network or clock. All problems are collected and reported
 //! together, each naming its key.
 
-use super::{DeliveryConfig, DeliveryKind, PeriodSelector, RawConfig, SourceConfig, SourceKind};
+use super::{
+    DeliveryConfig, DeliveryKind, MsteamsConfig, PeriodSelector, RawConfig, SlackConfig,
+    SourceConfig, SourceKind,
+};
 use crate::metrics::{self, RepRule, Role};
 use crate::snapshot::ActivityKind;
 use anyhow::{anyhow, Result};
@@ -32,6 +35,10 @@ pub struct Settings {
     pub teams: Vec<metrics::TeamDef>,
     pub reports: Vec<ReportSettings>,
     pub delivery: DeliveryConfig,
+    /// Where out_dir is served (links in messages), checked.
+    pub public_base_url: Option<url::Url>,
+    pub slack: SlackConfig,
+    pub msteams: MsteamsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +53,8 @@ pub struct ReportSettings {
     pub cc: Vec<String>,
     pub bcc: Vec<String>,
     pub subject: Option<String>,
+    pub slack_channels: Vec<String>,
+    pub msteams: Vec<String>,
     pub fan_out: super::FanOut,
     pub team_cc: Vec<String>,
 }
@@ -251,6 +260,7 @@ impl Settings {
         }
         let serve = raw.serve.resolve(&mut errs);
         check_source(&raw.source, &mut errs);
+        super::chat::check(&raw, &mut errs);
         check_delivery(
             &raw.delivery,
             &raw.reports.iter().any(|r| !r.to.is_empty()),
@@ -335,6 +345,8 @@ impl Settings {
                 cc: r.cc.clone(),
                 bcc: r.bcc.clone(),
                 subject: r.subject.clone(),
+                slack_channels: r.slack_channels.clone(),
+                msteams: r.msteams.clone(),
                 fan_out: r.fan_out,
                 team_cc: r.team_cc.clone(),
             });
@@ -360,6 +372,12 @@ impl Settings {
             teams,
             reports,
             delivery: raw.delivery,
+            public_base_url: raw
+                .public_base_url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok()),
+            slack: raw.slack,
+            msteams: raw.msteams,
         })
     }
 

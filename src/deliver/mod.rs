@@ -13,6 +13,7 @@
 //! `<label>@<as_of>` for one still running at as_of, so a report on the
 //! running month can go out again on a later day but never twice a day.
 
+pub mod chat;
 pub(crate) mod file;
 pub(crate) mod files;
 pub(crate) mod message;

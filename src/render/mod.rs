@@ -12,6 +12,7 @@ mod csv;
 pub mod format;
 pub(crate) mod labels;
 pub(crate) mod model;
+pub mod summary;
 pub(crate) mod templates;
 pub(crate) mod view;
 
@@ -21,6 +22,7 @@ use std::path::Path;
 
 pub use charts::Chart;
 pub use model::{Input, Rules};
+pub use summary::Summary;
 
 /// Where the layout and the chart font may come from (the config's
 /// `templates_dir`, `chart_font` and the report's `subject`).
@@ -29,6 +31,9 @@ pub struct Options<'a> {
     pub templates_dir: Option<&'a Path>,
     pub chart_font: Option<&'a Path>,
     pub subject: Option<&'a str>,
+    /// The public URL of the report's folder, ending in `/`
+    /// (`public_base_url`); messages link to report.html in it.
+    pub public_dir: Option<&'a str>,
 }
 
 /// Everything a report run writes and sends.
@@ -43,6 +48,8 @@ pub struct Rendered {
     pub charts: Vec<Chart>,
     pub csv_name: String,
     pub csv: Vec<u8>,
+    /// What Slack and Teams messages say.
+    pub summary: Summary,
 }
 
 /// The Content-ID of a chart in the email (without angle brackets).
@@ -83,6 +90,7 @@ fn render_here(input: &Input, opts: &Options) -> Result<Rendered> {
             .map(|(text, origin)| (text.as_str(), origin.as_str())),
     )?;
     let mut view = model::build(input, &t);
+    view.report_url = opts.public_dir.map(|d| format!("{d}report.html"));
     let data = charts::data(input, &t);
     let font = charts::ChartFont::load(opts.chart_font)?;
     let charts = vec![
@@ -140,6 +148,7 @@ fn render_here(input: &Input, opts: &Options) -> Result<Rendered> {
     };
     view.charts = chart_refs(&|c| format!("cid:{}", content_id(c)));
     let html_email = html(&view)?;
+    let summary = summary::summary_from(&view, input.figures, &t, opts.public_dir);
     view.charts = chart_refs(&|c| {
         format!(
             "data:image/png;base64,{}",
@@ -159,5 +168,6 @@ fn render_here(input: &Input, opts: &Options) -> Result<Rendered> {
         charts,
         csv_name: view.csv_name.clone(),
         csv: nul(String::from_utf8_lossy(&csv::reps_csv(input.figures)).into_owned()).into_bytes(),
+        summary,
     })
 }

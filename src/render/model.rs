@@ -178,6 +178,7 @@ pub fn build(i: &Input, t: &Labels) -> View {
         definitions: definitions(i, t, &threshold),
         default_subject,
         csv_name: csv,
+        report_url: None,
         charts: BTreeMap::new(),
     }
 }

@@ -31,6 +31,8 @@ pub struct View {
     /// The default subject line (a custom `subject` template can use it).
     pub default_subject: String,
     pub csv_name: String,
+    /// The report's page when `public_base_url` is set.
+    pub report_url: Option<String>,
     /// Filled per output: `src` is `cid:` in the email, a data URI in the file.
     pub charts: BTreeMap<String, ChartRef>,
 }

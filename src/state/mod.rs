@@ -229,6 +229,11 @@ mod tests {
             [],
         )
         .unwrap();
+        conn.execute(
+            "INSERT INTO deliveries VALUES ('r', '2026-07', 'ceo@example.com', '<id@x>', 'then')",
+            [],
+        )
+        .unwrap();
         drop(conn);
         let mut s = Store::open(dir.path()).unwrap();
         let v: usize = s
@@ -238,6 +243,11 @@ mod tests {
         assert_eq!(v, MIGRATIONS.len());
         let got = s.stored_forecasts("r", "").unwrap();
         assert_eq!(got[0].value.to_string(), "123.45");
+        // Deliveries keep their rows.
+        assert_eq!(
+            s.delivered("r", "2026-07").unwrap(),
+            vec![("ceo@example.com".to_string(), "<id@x>".to_string())]
+        );
     }
 
     #[test]

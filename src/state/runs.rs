@@ -5,7 +5,8 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::OptionalExtension;
 
-/// One recipient who got a report.
+/// One recipient (an address, or a chat destination such as
+/// "slack:#sales") who got a report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     pub report: String,
@@ -34,14 +35,28 @@ pub struct RunRecord {
 impl Store {
     /// Recipients of `report` for `period` who already got it.
     pub fn delivered_to(&mut self, report: &str, period: &str) -> Result<Vec<String>> {
-        let mut st = self
-            .conn()
-            .prepare("SELECT recipient FROM deliveries WHERE report = ?1 AND period = ?2")?;
-        let rows = st.query_map([report, period], |r| r.get::<_, String>(0))?;
+        Ok(self
+            .delivered(report, period)?
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect())
+    }
+
+    /// Recipients of `report` (a delivery key: the report's name, or
+    /// `<report>/teams/<team>`) for `period` who already got it, with the
+    /// message id recorded for each.
+    pub fn delivered(&mut self, report: &str, period: &str) -> Result<Vec<(String, String)>> {
+        let mut st = self.conn().prepare(
+            "SELECT recipient, message_id FROM deliveries WHERE report = ?1 AND period = ?2",
+        )?;
+        let rows = st.query_map([report, period], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records one successful delivery (a resend with `--force` updates it).
+    /// Records one successful delivery (a resend with `--force`, or a
+    /// finished Slack thread, updates it).
     pub fn record_delivery(&mut self, d: &Delivery) -> Result<()> {
         self.conn().execute(
             "INSERT INTO deliveries (report, period, recipient, message_id, sent_at) VALUES (?1, ?2, ?3, ?4, ?5)
