@@ -359,8 +359,10 @@ fn selected(soql: &str) -> Vec<String> {
 
 /// Answers a query's batch as Salesforce does: each record has its
 /// `attributes` and exactly the fields the SELECT names, spelt as the API
-/// names them, null where the record has no value. A later batch answers
-/// the fields of the first request of its query (it has no SOQL itself).
+/// names them, null where the record has no value; a relationship path
+/// (`UserRole.Name`) comes as a nested record with its own `attributes`,
+/// or null. A later batch answers the fields of the first request of its
+/// query (it has no SOQL itself).
 pub struct Selected {
     body: Value,
     fields: Arc<Mutex<Vec<String>>>,
@@ -371,6 +373,41 @@ impl Selected {
         Selected {
             body,
             fields: Arc::default(),
+        }
+    }
+}
+
+/// `all`'s field `f` (ignoring case): its name as the record spells it and
+/// its value, null when it has none.
+fn field(all: &serde_json::Map<String, Value>, f: &str) -> (String, Value) {
+    all.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(f))
+        .map_or((f.to_string(), Value::Null), |(k, v)| {
+            (k.clone(), v.clone())
+        })
+}
+
+/// Puts the field path `f` of `all` into `out`, as Salesforce answers it.
+fn select(all: &serde_json::Map<String, Value>, f: &str, out: &mut serde_json::Map<String, Value>) {
+    match f.split_once('.') {
+        None => {
+            let (name, value) = field(all, f);
+            out.insert(name, value);
+        }
+        Some((rel, rest)) => {
+            let (name, value) = field(all, rel);
+            match value.as_object() {
+                None => {
+                    out.insert(name, Value::Null);
+                }
+                Some(inner) => {
+                    let nested = out.entry(name).or_insert_with(|| json!({}));
+                    if let Some(n) = nested.as_object_mut() {
+                        n.insert("attributes".into(), inner["attributes"].clone());
+                        select(inner, rest, n);
+                    }
+                }
+            }
         }
     }
 }
@@ -387,11 +424,7 @@ impl Respond for Selected {
             let mut out = serde_json::Map::new();
             out.insert("attributes".into(), all["attributes"].clone());
             for f in &fields {
-                let (name, value) = all
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(f))
-                    .map_or((f.clone(), Value::Null), |(k, v)| (k.clone(), v.clone()));
-                out.insert(name, value);
+                select(&all, f, &mut out);
             }
             *rec = Value::Object(out);
         }
