@@ -687,8 +687,12 @@ mod tests {
             "{:?}",
             s.notes
         );
-        assert!(
-            note("1 activity name a deal that is not in the data"),
+        assert_eq!(
+            s.notes
+                .iter()
+                .filter(|n| n.starts_with("1 activity name a deal that is not in the data"))
+                .count(),
+            1,
             "{:?}",
             s.notes
         );
@@ -701,6 +705,9 @@ mod tests {
         assert_eq!(again.changes, s.changes);
         assert_eq!(again.reps, s.reps);
         assert_eq!(again.deals, s.deals);
+        assert_eq!(again.activities, s.activities);
+        // The notes once each: the one the data gives is not repeated.
+        assert_eq!(again.notes, s.notes);
     }
 
     #[test]
