@@ -155,8 +155,9 @@ async fn changelogs(
     Ok(out)
 }
 
-/// Boxed: the scheduler needs the pull's future to be Send, which the
-/// compiler cannot prove through a stream of unboxed borrowing futures.
+/// One deal's changelog read. Boxed, and made before they are streamed: the
+/// scheduler needs the pull's future to be Send, which the compiler cannot
+/// prove of a stream that makes these borrowing futures itself.
 fn changelog<'a>(
     http: &'a Http,
     (id, list): &'a (String, List<Change>),
