@@ -1,13 +1,14 @@
 //! `[source.hubspot]`, `[source.salesforce]`, `[source.pipedrive]`: what
 //! differs between CRMs when they are mapped into the snapshot (pipelines,
-//! the forecast-category field, first response, activity types, currency).
+//! the forecast-category field, first response, activity types, currency,
+//! deal types, deal history and rep teams).
 //!
 //! With no section a connector maps exactly as the shared MAPPING.md says;
 //! every key's doc states that default. Value maps (types → kinds, values →
 //! forecast categories) are added on top of the built-in defaults and
 //! compared ignoring case. Pure: no I/O.
 
-use crate::snapshot::{ActivityKind, ForecastCategory};
+use crate::snapshot::{ActivityKind, DealType, ForecastCategory};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -49,6 +50,32 @@ pub struct HubspotMapping {
     /// Default: none (calls are calls, meetings are meetings).
     #[serde(default)]
     pub activity_types: BTreeMap<String, String>,
+    /// Deal property holding the kind of business. "" = no deal types.
+    /// Default "dealtype".
+    #[serde(default = "hs::deal_type_property")]
+    pub deal_type_property: String,
+    /// Property value → deal type (new_business, upsell, cross_sell,
+    /// renewal), on top of the defaults newbusiness → new_business,
+    /// existingbusiness → upsell (HubSpot's two options), e.g. { crosssell
+    /// = "cross_sell", renewal = "renewal" } for the portal's own options.
+    /// Any other value is untyped and listed in a data-quality note.
+    /// Default: none.
+    #[serde(default)]
+    pub deal_types: BTreeMap<String, String>,
+    /// Pull deal history (`propertiesWithHistory` of the stage, amount,
+    /// close date and forecast-category properties), which makes the deal
+    /// list 50 deals a page instead of 100. false = no history. Default
+    /// true.
+    #[serde(default = "yes")]
+    pub history: bool,
+    /// The rep's team from the owner's `teams` (the primary one, else the
+    /// first). false = ignore CRM teams. Default true.
+    #[serde(default = "yes")]
+    pub rep_teams: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 mod hs {
@@ -67,6 +94,9 @@ mod hs {
     pub fn score_property() -> String {
         "hubspotscore".into()
     }
+    pub fn deal_type_property() -> String {
+        "dealtype".into()
+    }
 }
 
 impl Default for HubspotMapping {
@@ -80,6 +110,10 @@ impl Default for HubspotMapping {
             score_property: hs::score_property(),
             task_types: BTreeMap::new(),
             activity_types: BTreeMap::new(),
+            deal_type_property: hs::deal_type_property(),
+            deal_types: BTreeMap::new(),
+            history: true,
+            rep_teams: true,
         }
     }
 }
@@ -122,6 +156,26 @@ pub struct SalesforceMapping {
     /// Lead field holding a lead score. Default "" (none).
     #[serde(default)]
     pub score_field: String,
+    /// Opportunity field holding the kind of business. "" = no deal
+    /// types. Default "Type".
+    #[serde(default = "sf::deal_type_field")]
+    pub deal_type_field: String,
+    /// Field value → deal type (new_business, upsell, cross_sell,
+    /// renewal), on top of the defaults New Customer → new_business,
+    /// Existing Customer - Upgrade → upsell, Existing Customer -
+    /// Replacement → renewal, Existing Customer - Downgrade → renewal, e.g.
+    /// { "Renewal" = "renewal", "Cross-sell" = "cross_sell" }. Any other
+    /// value is untyped and listed in a data-quality note. Default: none.
+    #[serde(default)]
+    pub deal_types: BTreeMap<String, String>,
+    /// Pull deal history (one paged OpportunityHistory query). false = no
+    /// history. Default true.
+    #[serde(default = "yes")]
+    pub history: bool,
+    /// User field or relationship path holding the rep's team. "" = no
+    /// teams from Salesforce. Default "UserRole.Name".
+    #[serde(default = "sf::team_field")]
+    pub team_field: String,
 }
 
 mod sf {
@@ -130,6 +184,12 @@ mod sf {
     }
     pub fn forecast_category_field() -> String {
         "ForecastCategoryName".into()
+    }
+    pub fn deal_type_field() -> String {
+        "Type".into()
+    }
+    pub fn team_field() -> String {
+        "UserRole.Name".into()
     }
 }
 
@@ -144,6 +204,10 @@ impl Default for SalesforceMapping {
             activity_types: BTreeMap::new(),
             first_response_field: String::new(),
             score_field: String::new(),
+            deal_type_field: sf::deal_type_field(),
+            deal_types: BTreeMap::new(),
+            history: true,
+            team_field: sf::team_field(),
         }
     }
 }
@@ -168,6 +232,21 @@ pub struct PipedriveMapping {
     /// Default: none (values are read as the canonical names).
     #[serde(default)]
     pub forecast_categories: BTreeMap<String, String>,
+    /// Key (the 40-character hash) of a deal custom field holding the kind
+    /// of business. Default "" (Pipedrive has no deal type).
+    #[serde(default)]
+    pub deal_type_field: String,
+    /// Custom field value (text, or an option id) → deal type
+    /// (new_business, upsell, cross_sell, renewal), e.g. { "41" =
+    /// "renewal", "42" = "cross_sell" }. Any other value is untyped and
+    /// listed in a data-quality note. Default: none.
+    #[serde(default)]
+    pub deal_types: BTreeMap<String, String>,
+    /// Pull deal history: one changelog request per deal (or more), within
+    /// the rate limit; weigh it against the daily token budget. Default
+    /// false.
+    #[serde(default)]
+    pub history: bool,
 }
 
 /// A vendor value → canonical value table; keys compared ignoring case.
@@ -225,6 +304,14 @@ fn kinds(
     )
 }
 
+fn deal_types(
+    defaults: &[(&str, DealType)],
+    user: &BTreeMap<String, String>,
+    key: &str,
+) -> Result<Lookup<DealType>, Vec<String>> {
+    lookup(defaults, user, key, DealType::parse, &DealType::names())
+}
+
 fn categories(
     defaults: &[(&str, ForecastCategory)],
     user: &BTreeMap<String, String>,
@@ -262,10 +349,20 @@ impl HubspotMapping {
         )
     }
 
+    pub fn deal_types(&self) -> Result<Lookup<DealType>, Vec<String>> {
+        use DealType::*;
+        deal_types(
+            &[("newbusiness", NewBusiness), ("existingbusiness", Upsell)],
+            &self.deal_types,
+            "source.hubspot.deal_types",
+        )
+    }
+
     fn check(&self, errs: &mut Vec<String>) {
         collect(self.task_kinds(), errs);
         collect(self.activity_kinds(), errs);
         collect(self.categories(), errs);
+        collect(self.deal_types(), errs);
         required(
             &self.forecast_category_property,
             "source.hubspot.forecast_category_property",
@@ -306,9 +403,24 @@ impl SalesforceMapping {
         )
     }
 
+    pub fn deal_types(&self) -> Result<Lookup<DealType>, Vec<String>> {
+        use DealType::*;
+        deal_types(
+            &[
+                ("New Customer", NewBusiness),
+                ("Existing Customer - Upgrade", Upsell),
+                ("Existing Customer - Replacement", Renewal),
+                ("Existing Customer - Downgrade", Renewal),
+            ],
+            &self.deal_types,
+            "source.salesforce.deal_types",
+        )
+    }
+
     fn check(&self, errs: &mut Vec<String>) {
         collect(self.activity_kinds(), errs);
         collect(self.categories(), errs);
+        collect(self.deal_types(), errs);
         required(
             &self.forecast_category_field,
             "source.salesforce.forecast_category_field",
@@ -319,6 +431,8 @@ impl SalesforceMapping {
             ("first_response_field", &self.first_response_field),
             ("score_field", &self.score_field),
             ("forecast_category_field", &self.forecast_category_field),
+            ("deal_type_field", &self.deal_type_field),
+            ("team_field", &self.team_field),
         ] {
             // Field names go into SOQL: letters, digits, '_' and '.' only.
             if !field
@@ -351,9 +465,14 @@ impl PipedriveMapping {
         )
     }
 
+    pub fn deal_types(&self) -> Result<Lookup<DealType>, Vec<String>> {
+        deal_types(&[], &self.deal_types, "source.pipedrive.deal_types")
+    }
+
     fn check(&self, errs: &mut Vec<String>) {
         collect(self.activity_kinds(), errs);
         collect(self.categories(), errs);
+        collect(self.deal_types(), errs);
     }
 }
 
@@ -475,6 +594,80 @@ mod tests {
             s.source.hubspot.unwrap().pipelines,
             vec!["default".to_string()]
         );
+    }
+
+    #[test]
+    fn deal_types_go_on_top_of_each_crms_defaults() {
+        let mut m = HubspotMapping::default();
+        m.deal_types.insert("CrossSell".into(), "Cross-sell".into());
+        let t = m.deal_types().unwrap();
+        assert_eq!(t.get("newbusiness"), Some(DealType::NewBusiness));
+        assert_eq!(t.get("EXISTINGBUSINESS"), Some(DealType::Upsell));
+        assert_eq!(t.get("crosssell"), Some(DealType::CrossSell));
+        assert_eq!(t.get("renewal"), None);
+        let sf = SalesforceMapping::default().deal_types().unwrap();
+        assert_eq!(sf.get("New Customer"), Some(DealType::NewBusiness));
+        assert_eq!(
+            sf.get("Existing Customer - Downgrade"),
+            Some(DealType::Renewal)
+        );
+        assert_eq!(
+            PipedriveMapping::default().deal_types().unwrap().get("41"),
+            None
+        );
+    }
+
+    #[test]
+    fn history_teams_and_types_have_their_defaults() {
+        let hs = HubspotMapping::default();
+        assert!(hs.history && hs.rep_teams);
+        assert_eq!(hs.deal_type_property, "dealtype");
+        let sf = SalesforceMapping::default();
+        assert!(sf.history);
+        assert_eq!(
+            (sf.deal_type_field.as_str(), sf.team_field.as_str()),
+            ("Type", "UserRole.Name")
+        );
+        let pd = PipedriveMapping::default();
+        assert!(!pd.history && pd.deal_type_field.is_empty());
+        // The same defaults when a section is there without the keys.
+        let s = crate::config::Settings::from_toml(
+            "[source]\nkind = \"hubspot\"\ntoken = \"t0ken\"\n[source.hubspot]\npipelines = [\"default\"]\n",
+        )
+        .unwrap();
+        let hs = s.source.hubspot.unwrap();
+        assert!(hs.history && hs.rep_teams);
+        assert_eq!(hs.deal_type_property, "dealtype");
+    }
+
+    #[test]
+    fn a_deal_type_that_is_not_canonical_names_its_key_in_every_crm() {
+        for (kind, table) in [
+            ("hubspot", "{ expansion = \"growth\" }"),
+            ("salesforce", "{ \"Expansion\" = \"growth\" }"),
+            ("pipedrive", "{ \"41\" = \"growth\" }"),
+        ] {
+            let err = problems(&format!(
+                "[source]\nkind = \"{kind}\"\ntoken = \"t0ken\"\nbase_url = \"https://x.example\"\ninstance_url = \"https://x.example\"\n[source.{kind}]\ndeal_types = {table}\n"
+            ));
+            assert!(
+                err.contains(&format!("source.{kind}.deal_types."))
+                    && err.contains(
+                        "\"growth\" is not one of new_business, upsell, cross_sell, renewal"
+                    ),
+                "{err}"
+            );
+        }
+        let m = SalesforceMapping {
+            team_field: "UserRole.Name FROM User --".into(),
+            deal_type_field: "Type; DELETE".into(),
+            ..Default::default()
+        };
+        let mut errs = Vec::new();
+        m.check(&mut errs);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].starts_with("source.salesforce.deal_type_field"));
+        assert!(errs[1].starts_with("source.salesforce.team_field"));
     }
 
     #[test]

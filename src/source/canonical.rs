@@ -1,18 +1,22 @@
 //! What every connector hands over (records mapped from the vendor, with
 //! references still by id) and the one way they become a snapshot: sorted
 //! by id, deal owners resolved (unknown → the rep "(no owner)"), notes for
-//! the data-quality section, then checked by the very rules of the `file`
-//! source — the records go through the canonical JSON — so that a pull
-//! saved with `pull --save` gives the same report as the pull itself.
+//! the data-quality section (unknown owners, currencies, forecast
+//! categories and deal types; history values of stages not pulled), then
+//! checked by the very rules of the `file` source — the records go through
+//! the canonical JSON, deal types, history, activity deal links and rep
+//! teams included — so that a pull saved with `pull --save` gives the same
+//! report as the pull itself.
 //!
 //! Pure: no I/O.
 
 use super::wire::{id_order, Read};
 use crate::config::Lookup;
 use crate::snapshot::{
-    self, ActivityKind, ForecastCategory, LoadOptions, Rep, Snapshot, Stage, When,
+    self, ActivityKind, DealType, ForecastCategory, LoadOptions, Rep, Snapshot, Stage, When,
 };
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 use std::collections::{BTreeMap, HashSet};
@@ -29,6 +33,9 @@ pub struct Mapped {
     pub deals: Vec<DealRec>,
     pub activities: Vec<ActivityRec>,
     pub leads: Vec<LeadRec>,
+    /// What the vendor's mapping has to say about the data (e.g. history
+    /// values it could not read), for the data-quality section.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +55,62 @@ pub struct DealRec {
     pub forecast_category: Read<ForecastCategory>,
     /// The deal's currency when the vendor says it.
     pub currency: Option<String>,
+    /// `Bad` holds a value that the type table does not map: the deal is
+    /// untyped and a note lists such values.
+    pub deal_type: Read<DealType>,
+    /// Oldest first (`history` builds it); empty: no history.
+    pub history: Vec<EntryRec>,
+}
+
+/// One entry of a deal's history (CANONICAL.md `history`): the values set
+/// at `at`; `None` leaves a field out of the entry (unchanged then), while
+/// `Some(Read::Missing)` is an amount or category emptied then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryRec {
+    pub at: DateTime<Utc>,
+    /// A stage id of `Mapped::stages`; another one is left out with a note.
+    pub stage: Option<String>,
+    pub amount: Option<Read<Decimal>>,
+    pub close_date: Option<Read<When>>,
+    pub forecast_category: Option<Read<ForecastCategory>>,
+}
+
+/// A value one deal field took at some instant, from which `history`
+/// builds entries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Set {
+    Stage(String),
+    Amount(Read<Decimal>),
+    CloseDate(Read<When>),
+    Category(Read<ForecastCategory>),
+}
+
+/// History entries from the values a deal's fields took: oldest first (a
+/// stable sort, so values at the same instant keep the vendor's order),
+/// and the values set at the same instant in one entry (for a field set
+/// twice then, the later wins).
+pub fn history(mut sets: Vec<(DateTime<Utc>, Set)>) -> Vec<EntryRec> {
+    sets.sort_by_key(|(at, _)| *at);
+    let mut out: Vec<EntryRec> = Vec::new();
+    for (at, set) in sets {
+        if out.last().is_none_or(|e| e.at != at) {
+            out.push(EntryRec {
+                at,
+                stage: None,
+                amount: None,
+                close_date: None,
+                forecast_category: None,
+            });
+        }
+        let e = out.last_mut().unwrap();
+        match set {
+            Set::Stage(s) => e.stage = Some(s),
+            Set::Amount(a) => e.amount = Some(a),
+            Set::CloseDate(c) => e.close_date = Some(c),
+            Set::Category(c) => e.forecast_category = Some(c),
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +121,9 @@ pub struct ActivityRec {
     pub at: Read<When>,
     pub duration_minutes: Read<Decimal>,
     pub outcome: Option<String>,
+    /// The deal it belongs to, as the vendor names it (kept when it names
+    /// no pulled deal: CANONICAL.md).
+    pub deal_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +150,9 @@ pub fn build(vendor: &str, mut m: Mapped, currency: &str, opts: LoadOptions) -> 
     let mut owners: Vec<&str> = Vec::with_capacity(m.deals.len());
     let mut other_currency: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut unknown_category: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut unknown_type: BTreeMap<&str, usize> = BTreeMap::new();
+    let stage_ids: HashSet<&str> = m.stages.iter().map(|s| s.id.as_str()).collect();
+    let mut other_stage: Vec<&str> = Vec::new();
     for d in &m.deals {
         match d.owner.as_deref().filter(|o| known.contains(o)) {
             Some(o) => owners.push(o),
@@ -99,6 +168,20 @@ pub fn build(vendor: &str, mut m: Mapped, currency: &str, opts: LoadOptions) -> 
         }
         if let Read::Bad(v) = &d.forecast_category {
             *unknown_category.entry(v.as_str()).or_default() += 1;
+        }
+        if let Read::Bad(v) = &d.deal_type {
+            *unknown_type.entry(v.as_str()).or_default() += 1;
+        }
+        for e in &d.history {
+            if let Some(Read::Bad(v)) = &e.forecast_category {
+                *unknown_category.entry(v.as_str()).or_default() += 1;
+            }
+        }
+        if d.history
+            .iter()
+            .any(|e| e.stage.as_deref().is_some_and(|s| !stage_ids.contains(s)))
+        {
+            other_stage.push(&d.id);
         }
     }
     if !unowned.is_empty() {
@@ -126,6 +209,25 @@ pub fn build(vendor: &str, mut m: Mapped, currency: &str, opts: LoadOptions) -> 
         ));
     }
 
+    if !unknown_type.is_empty() {
+        let list: Vec<String> = unknown_type
+            .iter()
+            .map(|(v, n)| format!("{v:?} ({n})"))
+            .collect();
+        notes.push(format!(
+            "{vendor}: deal type value(s) {} are not mapped and count as untyped; map them in [source.{vendor}] deal_types",
+            list.join(", ")
+        ));
+    }
+    if !other_stage.is_empty() {
+        notes.push(format!(
+            "{} deal(s) were in a stage that was not pulled (another pipeline, or a stage since removed) earlier in their history; those steps are left out of their history: {}",
+            other_stage.len(),
+            some_ids(&other_stage)
+        ));
+    }
+    notes.append(&mut m.notes);
+
     let mut reps: Vec<JRep> = m.reps.iter().map(JRep::from).collect();
     if !unowned.is_empty() {
         reps.push(JRep {
@@ -133,6 +235,7 @@ pub fn build(vendor: &str, mut m: Mapped, currency: &str, opts: LoadOptions) -> 
             name: NO_OWNER,
             email: None,
             active: false,
+            team: None,
         });
     }
     let doc = JSnapshot {
@@ -152,6 +255,12 @@ pub fn build(vendor: &str, mut m: Mapped, currency: &str, opts: LoadOptions) -> 
                 created_at: &d.created_at,
                 close_date: &d.close_date,
                 forecast_category: d.forecast_category.clone().ok().map(|c| c.as_str()),
+                deal_type: d.deal_type.clone().ok().map(|t| t.as_str()),
+                history: d
+                    .history
+                    .iter()
+                    .filter_map(|e| JEntry::of(e, &stage_ids))
+                    .collect(),
             })
             .collect(),
         activities: m
@@ -164,6 +273,7 @@ pub fn build(vendor: &str, mut m: Mapped, currency: &str, opts: LoadOptions) -> 
                 at: &a.at,
                 duration_minutes: &a.duration_minutes,
                 outcome: a.outcome.as_deref(),
+                deal_id: a.deal_id.as_deref(),
             })
             .collect(),
         leads: m
@@ -184,6 +294,15 @@ pub fn build(vendor: &str, mut m: Mapped, currency: &str, opts: LoadOptions) -> 
     notes.append(&mut snap.notes);
     snap.notes = notes;
     Ok(snap)
+}
+
+/// A deal-type value through the vendor table (its defaults and the
+/// config's `deal_types`); anything else is kept (as `Bad`) for a note.
+pub fn deal_type(v: Option<String>, table: &Lookup<DealType>) -> Read<DealType> {
+    match v {
+        None => Read::Missing,
+        Some(v) => table.get(&v).map_or(Read::Bad(v), Read::Ok),
+    }
 }
 
 /// A forecast-category value: the vendor table first, then the canonical
@@ -225,6 +344,8 @@ struct JRep<'a> {
     name: &'a str,
     email: Option<&'a str>,
     active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    team: Option<&'a str>,
 }
 
 impl<'a> From<&'a Rep> for JRep<'a> {
@@ -234,6 +355,7 @@ impl<'a> From<&'a Rep> for JRep<'a> {
             name: &r.name,
             email: r.email.as_deref(),
             active: r.active,
+            team: r.team.as_deref().filter(|t| !t.trim().is_empty()),
         }
     }
 }
@@ -272,6 +394,46 @@ struct JDeal<'a> {
     created_at: &'a Read<When>,
     close_date: &'a Read<When>,
     forecast_category: Option<&'static str>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    deal_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    history: Vec<JEntry<'a>>,
+}
+
+/// A history entry: an absent field is unchanged then, `null` emptied.
+#[derive(Serialize)]
+struct JEntry<'a> {
+    at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<&'a Read<Decimal>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    close_date: Option<&'a Read<When>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forecast_category: Option<Option<&'static str>>,
+}
+
+impl<'a> JEntry<'a> {
+    /// The entry without a stage that is not pulled (noted by `build`);
+    /// `None` when nothing is left of it.
+    fn of(e: &'a EntryRec, stages: &HashSet<&str>) -> Option<JEntry<'a>> {
+        let j = JEntry {
+            at: When::Instant(e.at).canonical(),
+            stage: e.stage.as_deref().filter(|s| stages.contains(s)),
+            amount: e.amount.as_ref(),
+            close_date: e.close_date.as_ref(),
+            forecast_category: e
+                .forecast_category
+                .as_ref()
+                .map(|c| c.clone().ok().map(|c| c.as_str())),
+        };
+        let empty = j.stage.is_none()
+            && j.amount.is_none()
+            && j.close_date.is_none()
+            && j.forecast_category.is_none();
+        (!empty).then_some(j)
+    }
 }
 
 #[derive(Serialize)]
@@ -282,6 +444,8 @@ struct JActivity<'a> {
     at: &'a Read<When>,
     duration_minutes: &'a Read<Decimal>,
     outcome: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deal_id: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -369,6 +533,8 @@ mod tests {
             close_date: Read::Ok(When::Date(NaiveDate::from_ymd_opt(2026, 7, 31).unwrap())),
             forecast_category: Read::Missing,
             currency: None,
+            deal_type: Read::Missing,
+            history: Vec::new(),
         }
     }
 
@@ -455,5 +621,104 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.contains(r#"(id "2").close_date: is missing"#)));
+    }
+
+    #[test]
+    fn types_history_deal_links_and_teams_reach_the_snapshot() {
+        let mut m = mapped();
+        m.reps[0].team = Some("EMEA Sales".into());
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        m.deals[0].deal_type = Read::Ok(DealType::Renewal);
+        m.deals[1].deal_type = Read::Bad("expansion".into());
+        m.deals[2].deal_type = Read::Bad("expansion".into());
+        m.deals[0].history = history(vec![
+            (t("2026-06-20T02:00:00Z"), Set::Stage("won".into())),
+            (t("2026-05-02T09:15:22Z"), Set::Stage("open".into())),
+            (t("2026-05-02T09:15:22Z"), Set::Amount(Read::Missing)),
+            (
+                t("2026-06-20T02:00:00Z"),
+                Set::Category(Read::Ok(ForecastCategory::Closed)),
+            ),
+            // A stage of a pipeline not pulled: left out, and its entry
+            // with it since nothing else is left.
+            (
+                t("2026-05-10T00:00:00Z"),
+                Set::Stage("other-pipeline".into()),
+            ),
+        ]);
+        m.activities.push(ActivityRec {
+            id: "a1".into(),
+            owner: Some("9".into()),
+            kind: ActivityKind::Call,
+            at: Read::Ok(When::Instant(t("2026-06-02T10:00:00Z"))),
+            duration_minutes: Read::Missing,
+            outcome: None,
+            deal_id: Some("2".into()),
+        });
+        m.activities.push(ActivityRec {
+            id: "a2".into(),
+            deal_id: Some("not-pulled".into()),
+            ..m.activities[0].clone()
+        });
+        let s = build("hubspot", m, "USD", LoadOptions::default()).unwrap();
+        let rep10 = s.reps.iter().find(|r| r.id == "10").unwrap();
+        assert_eq!(rep10.team.as_deref(), Some("EMEA Sales"));
+        let d = s.deals.iter().find(|d| d.id == "2").unwrap();
+        assert_eq!(d.deal_type, Some(DealType::Renewal));
+        let changes = s.history_of(d);
+        assert_eq!(changes.len(), 4, "{changes:?}");
+        assert_eq!(changes[0].at, t("2026-05-02T09:15:22Z"));
+        assert_eq!(changes[1].value, snapshot::Field::Amount(None));
+        assert!(s
+            .deals
+            .iter()
+            .filter(|d| d.id != "2")
+            .all(|d| d.deal_type.is_none()));
+        assert_eq!(s.deal_id_of(&s.activities[0]), Some("2"));
+        assert_eq!(s.deal_id_of(&s.activities[1]), Some("not-pulled"));
+        let note = |start: &str| s.notes.iter().any(|n| n.starts_with(start));
+        assert!(
+            note("hubspot: deal type value(s) \"expansion\" (2) are not mapped and count as untyped; map them in [source.hubspot] deal_types"),
+            "{:?}",
+            s.notes
+        );
+        assert!(
+            note("1 deal(s) were in a stage that was not pulled"),
+            "{:?}",
+            s.notes
+        );
+        assert_eq!(
+            s.notes
+                .iter()
+                .filter(|n| n.starts_with("1 activity name a deal that is not in the data"))
+                .count(),
+            1,
+            "{:?}",
+            s.notes
+        );
+        // Written back, read again: the same snapshot (pull --save).
+        let again = snapshot::parse(
+            snapshot::to_json(&s).to_string().as_bytes(),
+            LoadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(again.changes, s.changes);
+        assert_eq!(again.reps, s.reps);
+        assert_eq!(again.deals, s.deals);
+        assert_eq!(again.activities, s.activities);
+        // The notes once each: the one the data gives is not repeated.
+        assert_eq!(again.notes, s.notes);
+    }
+
+    #[test]
+    fn vendor_notes_come_with_the_others() {
+        let mut m = mapped();
+        m.notes
+            .push("hubspot: 2 deal property version(s) have no readable timestamp".into());
+        let s = build("hubspot", m, "USD", LoadOptions::default()).unwrap();
+        assert!(s
+            .notes
+            .iter()
+            .any(|n| n.starts_with("hubspot: 2 deal property")));
     }
 }

@@ -45,39 +45,62 @@ pub trait Listing: Sync {
         Self: Sized,
     {
         async move {
-            let object = self.object();
-            let bar = progress.object(object);
-            let mut url = self.first();
-            let mut records = Vec::new();
-            let mut number = 1u32;
-            loop {
-                let page: Self::Page = http.get_page(object, number, &url).await?;
-                let total = self.total(&page);
-                let next = self.next(&page, &url);
-                let mut got = self.records(page).map_err(|m| {
-                    anyhow!(
-                        "{} {object}, page {number}: the API says the request failed: {m}",
-                        http.vendor()
-                    )
-                })?;
-                records.append(&mut got);
-                bar.page(records.len(), total);
-                match next {
-                    Some(n) if n == url => bail!(
-                        "{} {object}, page {number}: the API sent the same page cursor again; stopping so as not to loop",
-                        http.vendor()
-                    ),
-                    Some(n) => {
-                        url = n;
-                        number += 1;
-                    }
-                    None => break,
-                }
-            }
-            bar.finish(records.len(), number);
+            let bar = progress.tally(self.object());
+            let (records, pages) = read_pages(self, http, |n, total| bar.page(n, total)).await?;
+            bar.finish(records.len(), pages);
             Ok(records)
         }
     }
+
+    /// `pull_all` without a progress line of its own, for many small
+    /// listings (one per deal) counted on one `Tally`: the records and
+    /// how many pages (requests) they took.
+    fn pull_quiet<'a>(
+        &'a self,
+        http: &'a Http,
+    ) -> impl Future<Output = Result<(Vec<Self::Record>, u32)>> + Send + 'a
+    where
+        Self: Sized,
+    {
+        read_pages(self, http, |_, _| {})
+    }
+}
+
+/// Every page of `l`, in order; `on_page` hears the records so far.
+async fn read_pages<L: Listing>(
+    l: &L,
+    http: &Http,
+    on_page: impl Fn(usize, Option<u64>) + Send,
+) -> Result<(Vec<L::Record>, u32)> {
+    let object = l.object();
+    let mut url = l.first();
+    let mut records = Vec::new();
+    let mut number = 1u32;
+    loop {
+        let page: L::Page = http.get_page(object, number, &url).await?;
+        let total = l.total(&page);
+        let next = l.next(&page, &url);
+        let mut got = l.records(page).map_err(|m| {
+            anyhow!(
+                "{} {object}, page {number}: the API says the request failed: {m}",
+                http.vendor()
+            )
+        })?;
+        records.append(&mut got);
+        on_page(records.len(), total);
+        match next {
+            Some(n) if n == url => bail!(
+                "{} {object}, page {number}: the API sent the same page cursor again; stopping so as not to loop",
+                http.vendor()
+            ),
+            Some(n) => {
+                url = n;
+                number += 1;
+            }
+            None => break,
+        }
+    }
+    Ok((records, number))
 }
 
 /// Progress of one pull.
@@ -94,7 +117,8 @@ impl Progress {
         }
     }
 
-    fn object(&self, object: &str) -> ObjectProgress {
+    /// The progress line of one object type.
+    pub fn tally(&self, object: &str) -> Tally {
         let bar = self.bars.as_ref().map(|m| {
             let b = m.add(ProgressBar::new_spinner());
             b.set_style(
@@ -106,7 +130,7 @@ impl Progress {
             b.enable_steady_tick(std::time::Duration::from_millis(120));
             b
         });
-        ObjectProgress {
+        Tally {
             vendor: self.vendor,
             object: object.to_string(),
             started: Instant::now(),
@@ -115,15 +139,18 @@ impl Progress {
     }
 }
 
-struct ObjectProgress {
+/// The progress of one object type: a bar on a terminal, else one log line
+/// when it is done.
+pub struct Tally {
     vendor: &'static str,
     object: String,
     started: Instant,
     bar: Option<ProgressBar>,
 }
 
-impl ObjectProgress {
-    fn page(&self, records: usize, total: Option<u64>) {
+impl Tally {
+    /// `records` read so far, of `total` when it is known.
+    pub fn page(&self, records: usize, total: Option<u64>) {
         if let Some(b) = &self.bar {
             b.set_message(match total {
                 Some(t) => format!("{} of {}", thousands(records as u64), thousands(t)),
@@ -133,7 +160,7 @@ impl ObjectProgress {
     }
 
     /// "hubspot: 48,210 deals in 97 pages, 12.4 s"
-    fn finish(&self, records: usize, pages: u32) {
+    pub fn finish(&self, records: usize, pages: u32) {
         let line = format!(
             "{}: {} {} in {} page{}, {:.1} s",
             self.vendor,

@@ -1,16 +1,22 @@
 //! Test doubles that serve a canonical snapshot (CANONICAL.md JSON)
 //! through each vendor's own shapes and paging (shared/crm/README.md), as
-//! MAPPING.md says the vendor's standard fields hold it — so that pulling
+//! MAPPING.md says the vendor's standard fields hold it — deal types,
+//! history, activity deal links and rep teams included — so that pulling
 //! it back must give the snapshot again. They also behave as documented
 //! where a connector could miss records or shift times: Pipedrive lists
-//! archived deals and leads only on `/archived` lists; Salesforce answers
-//! only the selected fields, keeps a Task's day in `ActivityDate` (marked
-//! done later), and returns year-old activities only through queryAll.
+//! archived deals and leads only on `/archived` lists and keeps history as
+//! old → new pairs, one changelog per deal; Salesforce answers only the
+//! selected fields (relationship paths as nested records), keeps a Task's
+//! day in `ActivityDate` (marked done later), returns year-old activities
+//! only through queryAll, and history as OpportunityHistory rows of full
+//! values; HubSpot sends property versions newest first, refuses more than
+//! 50 records a page with history, lists associations only when asked and
+//! a deal once per association label.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
-use wiremock::matchers::{method, path, query_param, query_param_is_missing};
+use wiremock::matchers::{method, path, path_regex, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 fn arr<'a>(v: &'a Value, key: &str) -> &'a [Value] {
@@ -128,18 +134,153 @@ pub const HS_MEETING_TYPES: [(&str, &str); 2] = [
     ("internal_meeting", "Internal meeting"),
 ];
 
-pub async fn serve_hubspot(server: &MockServer, x: &Value) {
-    let owner = |r: &Value| {
+/// The `dealtype` option of each canonical type: HubSpot's two defaults,
+/// and two options of the portal's own (the config maps them).
+pub const HS_DEAL_TYPES: [(&str, &str); 4] = [
+    ("new_business", "newbusiness"),
+    ("upsell", "existingbusiness"),
+    ("cross_sell", "crosssell"),
+    ("renewal", "renewal"),
+];
+
+/// A HubSpot time as the API writes it, to the millisecond.
+fn hs_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A CRM v3 list as HubSpot answers it: `limit` records from the offset
+/// `after`, a `paging.next.after` while more follow; property versions only
+/// of the properties asked in `propertiesWithHistory`, and then at most 50
+/// records a page (more is refused with 400); associations only when
+/// `associations` is asked.
+struct HsList(Vec<Value>);
+
+impl Respond for HsList {
+    fn respond(&self, r: &Request) -> ResponseTemplate {
+        let q = |k: &str| {
+            r.url
+                .query_pairs()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.into_owned())
+        };
+        let limit: usize = q("limit").and_then(|l| l.parse().ok()).unwrap_or(10);
+        let history = q("propertiesWithHistory");
+        if limit > 100 || (history.is_some() && limit > 50) {
+            return ResponseTemplate::new(400).set_body_json(json!({"status": "error",
+                "message": "limit is above the maximum for this request", "category": "VALIDATION_ERROR",
+                "correlationId": "0b5e2c1a-7f3d-4a8e-9c21-5d6e7f8a9b0c"}));
+        }
+        let asked: Vec<String> = history
+            .map(|h| h.split(',').map(String::from).collect())
+            .unwrap_or_default();
+        let after: usize = q("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+        let end = (after + limit).min(self.0.len());
+        let results: Vec<Value> = self.0[after.min(end)..end]
+            .iter()
+            .map(|rec| {
+                let mut rec = rec.clone();
+                let o = rec.as_object_mut().unwrap();
+                if let Some(Value::Object(h)) = o.get_mut("propertiesWithHistory") {
+                    h.retain(|k, _| asked.contains(k));
+                }
+                if asked.is_empty() {
+                    o.remove("propertiesWithHistory");
+                }
+                if q("associations").is_none() {
+                    o.remove("associations");
+                }
+                rec
+            })
+            .collect();
+        let next = (end < self.0.len()).then(|| end.to_string());
+        ResponseTemplate::new(200).set_body_json(hs_page(&results, next, after))
+    }
+}
+
+async fn hs_list(server: &MockServer, object: &str, records: Vec<Value>) {
+    Mock::given(method("GET"))
+        .and(path(format!("/crm/v3/objects/{object}")))
+        .respond_with(HsList(records))
+        .mount(server)
+        .await;
+}
+
+/// Each property's versions, newest first, from a canonical history; the
+/// first stage version a few milliseconds before createdate, as HubSpot
+/// records it.
+fn hs_versions(d: &Value, cases: &mut Cases) -> Value {
+    let history = arr(d, "history");
+    let mut out = serde_json::Map::new();
+    for (canonical, property) in [
+        ("stage", "dealstage"),
+        ("amount", "amount"),
+        ("close_date", "closedate"),
+        ("forecast_category", "hs_manual_forecast_category"),
+    ] {
+        let mut versions: Vec<Value> = Vec::new();
+        for (i, e) in history.iter().enumerate() {
+            let Some(v) = e.get(canonical) else { continue };
+            let mut at = instant(&e["at"]);
+            if i == 0 && canonical == "stage" {
+                at -= Duration::milliseconds(3);
+            }
+            let value = match canonical {
+                "amount" => v.as_f64().map_or(String::new(), |a| a.to_string()),
+                "close_date" => as_instant(v),
+                "forecast_category" => s(v).map_or(String::new(), hs_category),
+                _ => s(v).unwrap().to_string(),
+            };
+            if value.is_empty() {
+                cases.add("property versions emptied");
+            }
+            versions.push(
+                json!({"value": value, "timestamp": hs_time(at), "sourceType": "CRM_UI",
+                                 "sourceId": "userId:9876543", "updatedByUserId": 9876543}),
+            );
+        }
+        versions.reverse();
+        if versions.len() > 1 {
+            cases.add("properties with versions newest first");
+        }
+        out.insert(property.into(), Value::Array(versions));
+    }
+    Value::Object(out)
+}
+
+fn hs_category(c: &str) -> String {
+    match c {
+        "omitted" => "OMIT".to_string(),
+        other => other.to_ascii_uppercase(),
+    }
+}
+
+pub async fn serve_hubspot(server: &MockServer, x: &Value) -> Cases {
+    let mut cases = Cases::default();
+    let owner = |(i, r): (usize, &Value)| {
         let name = s(&r["name"]).unwrap();
         let (first, last) = name.split_once(' ').unwrap_or((name, ""));
-        json!({"id": r["id"], "email": r["email"], "type": "PERSON", "firstName": first, "lastName": last,
+        let mut o = json!({"id": r["id"], "email": r["email"], "type": "PERSON", "firstName": first, "lastName": last,
                "createdAt": "2025-01-10T08:00:00.000Z", "updatedAt": "2026-02-01T12:30:00.000Z",
-               "archived": r["active"] == json!(false)})
+               "archived": r["active"] == json!(false)});
+        if let Some(team) = s(&r["team"]) {
+            // Every other rep is also on a team that is not their primary
+            // one, listed first.
+            let mut teams = vec![];
+            if i % 2 == 0 {
+                teams.push(json!({"id": "9001", "name": "Webinar squad", "primary": false}));
+            }
+            teams.push(
+                json!({"id": format!("{}", 4000 + team.len()), "name": team, "primary": true}),
+            );
+            o["teams"] = json!(teams);
+        }
+        o
     };
     for (archived, active) in [("false", true), ("true", false)] {
         let owners: Vec<Value> = arr(x, "reps")
             .iter()
-            .filter(|r| r["active"].as_bool().unwrap_or(true) == active)
+            .enumerate()
+            .filter(|(_, r)| r["active"].as_bool().unwrap_or(true) == active)
             .map(owner)
             .collect();
         paged(
@@ -153,6 +294,13 @@ pub async fn serve_hubspot(server: &MockServer, x: &Value) {
             hs_page,
         )
         .await;
+    }
+    if arr(x, "reps")
+        .iter()
+        .enumerate()
+        .any(|(i, r)| i % 2 == 0 && r.get("team").is_some_and(|t| t.is_string()))
+    {
+        cases.add("owners on a second team");
     }
     let stages: Vec<Value> = arr(x, "stages")
         .iter()
@@ -170,46 +318,34 @@ pub async fn serve_hubspot(server: &MockServer, x: &Value) {
             "createdAt": "1970-01-01T00:00:00Z", "updatedAt": "2026-01-15T10:00:00.000Z", "stages": stages}]})))
         .mount(server)
         .await;
-    let deals: Vec<Value> = arr(x, "deals")
-        .iter()
-        .map(|d| {
-            let created = z(instant(&d["created_at"]));
-            let category = s(&d["forecast_category"]).map(|c| match c {
-                "omitted" => "OMIT".to_string(),
-                other => other.to_ascii_uppercase(),
-            });
-            hs_object(
-                s(&d["id"]).unwrap(),
-                json!({"dealname": d["name"], "amount": d["amount"].as_f64().map(|a| a.to_string()),
-                       "dealstage": d["stage"], "pipeline": "default", "closedate": as_instant(&d["close_date"]),
-                       "createdate": created, "hubspot_owner_id": d["owner"], "hs_manual_forecast_category": category,
-                       "deal_currency_code": null}),
-                &created,
-            )
-        })
-        .collect();
-    paged(
-        server,
-        "/crm/v3/objects/deals",
-        &[],
-        "after",
-        None,
-        deals,
-        100,
-        hs_page,
-    )
-    .await;
+    let mut deals = Vec::new();
+    for d in arr(x, "deals") {
+        let created = z(instant(&d["created_at"]));
+        let category = s(&d["forecast_category"]).map(hs_category);
+        let kind = s(&d["type"]).map(|t| HS_DEAL_TYPES.iter().find(|(k, _)| *k == t).unwrap().1);
+        let mut deal = hs_object(
+            s(&d["id"]).unwrap(),
+            json!({"dealname": d["name"], "amount": d["amount"].as_f64().map(|a| a.to_string()),
+                   "dealstage": d["stage"], "pipeline": "default", "closedate": as_instant(&d["close_date"]),
+                   "createdate": created, "hubspot_owner_id": d["owner"], "hs_manual_forecast_category": category,
+                   "deal_currency_code": null, "dealtype": kind}),
+            &created,
+        );
+        deal["propertiesWithHistory"] = hs_versions(d, &mut cases);
+        deals.push(deal);
+    }
+    hs_list(server, "deals", deals).await;
 
     let (mut calls, mut meetings, mut emails, mut tasks) = (vec![], vec![], vec![], vec![]);
-    for a in arr(x, "activities") {
+    for (i, a) in arr(x, "activities").iter().enumerate() {
         let at = instant(&a["at"]);
         let id = s(&a["id"]).unwrap();
         let mut p = json!({"hs_timestamp": z(at), "hubspot_owner_id": a["owner"]});
         let kind = s(&a["kind"]).unwrap();
-        match kind {
+        let object = match kind {
             "call" => {
                 p["hs_call_duration"] = json!((minutes(a) * 60_000).to_string());
-                calls.push(hs_object(id, p, &z(at)));
+                "call"
             }
             "meeting" | "training" | "internal_meeting" => {
                 p["hs_meeting_start_time"] = json!(z(at));
@@ -219,11 +355,11 @@ pub async fn serve_hubspot(server: &MockServer, x: &Value) {
                     .iter()
                     .find(|(k, _)| *k == kind)
                     .map(|(_, t)| *t));
-                meetings.push(hs_object(id, p, &z(at)));
+                "meeting"
             }
             "email" => {
                 p["hs_email_direction"] = json!("EMAIL");
-                emails.push(hs_object(id, p, &z(at)));
+                "email"
             }
             "social" | "task" => {
                 p["hs_task_type"] = json!(if kind == "social" {
@@ -231,9 +367,31 @@ pub async fn serve_hubspot(server: &MockServer, x: &Value) {
                 } else {
                     "TODO"
                 });
-                tasks.push(hs_object(id, p, &z(at)));
+                "task"
             }
             other => panic!("HubSpot cannot carry a {other:?} activity: project it first"),
+        };
+        let mut rec = hs_object(id, p, &z(at));
+        if let Some(deal) = s(&a["deal_id"]) {
+            // The association type names the pair; some deals are listed
+            // twice, once per association label.
+            let label = if object == "meeting" {
+                "meeting_event_to_deal".to_string()
+            } else {
+                format!("{object}_to_deal")
+            };
+            let mut results = vec![json!({"id": deal, "type": label})];
+            if i % 7 == 0 {
+                cases.add("engagements listing their deal twice");
+                results.push(json!({"id": deal, "type": format!("{label}_unlabeled")}));
+            }
+            rec["associations"] = json!({"deals": {"results": results}});
+        }
+        match object {
+            "call" => calls.push(rec),
+            "meeting" => meetings.push(rec),
+            "email" => emails.push(rec),
+            _ => tasks.push(rec),
         }
     }
     // A reply logged in the CRM: not the rep's activity.
@@ -248,17 +406,7 @@ pub async fn serve_hubspot(server: &MockServer, x: &Value) {
         ("emails", emails),
         ("tasks", tasks),
     ] {
-        paged(
-            server,
-            &format!("/crm/v3/objects/{object}"),
-            &[],
-            "after",
-            None,
-            list,
-            100,
-            hs_page,
-        )
-        .await;
+        hs_list(server, object, list).await;
     }
     let contacts: Vec<Value> = arr(x, "leads")
         .iter()
@@ -284,6 +432,7 @@ pub async fn serve_hubspot(server: &MockServer, x: &Value) {
         hs_page,
     )
     .await;
+    cases
 }
 
 // ------------------------------------------------------------- Salesforce
@@ -359,8 +508,10 @@ fn selected(soql: &str) -> Vec<String> {
 
 /// Answers a query's batch as Salesforce does: each record has its
 /// `attributes` and exactly the fields the SELECT names, spelt as the API
-/// names them, null where the record has no value. A later batch answers
-/// the fields of the first request of its query (it has no SOQL itself).
+/// names them, null where the record has no value; a relationship path
+/// (`UserRole.Name`) comes as a nested record with its own `attributes`,
+/// or null. A later batch answers the fields of the first request of its
+/// query (it has no SOQL itself).
 pub struct Selected {
     body: Value,
     fields: Arc<Mutex<Vec<String>>>,
@@ -371,6 +522,41 @@ impl Selected {
         Selected {
             body,
             fields: Arc::default(),
+        }
+    }
+}
+
+/// `all`'s field `f` (ignoring case): its name as the record spells it and
+/// its value, null when it has none.
+fn field(all: &serde_json::Map<String, Value>, f: &str) -> (String, Value) {
+    all.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(f))
+        .map_or((f.to_string(), Value::Null), |(k, v)| {
+            (k.clone(), v.clone())
+        })
+}
+
+/// Puts the field path `f` of `all` into `out`, as Salesforce answers it.
+fn select(all: &serde_json::Map<String, Value>, f: &str, out: &mut serde_json::Map<String, Value>) {
+    match f.split_once('.') {
+        None => {
+            let (name, value) = field(all, f);
+            out.insert(name, value);
+        }
+        Some((rel, rest)) => {
+            let (name, value) = field(all, rel);
+            match value.as_object() {
+                None => {
+                    out.insert(name, Value::Null);
+                }
+                Some(inner) => {
+                    let nested = out.entry(name).or_insert_with(|| json!({}));
+                    if let Some(n) = nested.as_object_mut() {
+                        n.insert("attributes".into(), inner["attributes"].clone());
+                        select(inner, rest, n);
+                    }
+                }
+            }
         }
     }
 }
@@ -387,11 +573,7 @@ impl Respond for Selected {
             let mut out = serde_json::Map::new();
             out.insert("attributes".into(), all["attributes"].clone());
             for f in &fields {
-                let (name, value) = all
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(f))
-                    .map_or((f.clone(), Value::Null), |(k, v)| (k.clone(), v.clone()));
-                out.insert(name, value);
+                select(&all, f, &mut out);
             }
             *rec = Value::Object(out);
         }
@@ -468,15 +650,58 @@ fn sf(object: &str, id: &str, mut fields: Value) -> Value {
     fields
 }
 
+/// The `Type` value of each canonical type: a new org's defaults, and one
+/// of the org's own (the config maps it).
+pub const SF_DEAL_TYPES: [(&str, &str); 4] = [
+    ("new_business", "New Customer"),
+    ("upsell", "Existing Customer - Upgrade"),
+    ("renewal", "Existing Customer - Replacement"),
+    ("cross_sell", "Cross-sell"),
+];
+
+/// A canonical deal's OpportunityHistory rows: one per history entry, each
+/// with the values of all four fields then (§2.5); `label` names a stage.
+fn sf_history(d: &Value, label: &dyn Fn(&Value) -> Value, cases: &mut Cases) -> Vec<Value> {
+    let mut now = serde_json::Map::new();
+    let mut rows = Vec::new();
+    for (i, e) in arr(d, "history").iter().enumerate() {
+        for (k, v) in e.as_object().unwrap() {
+            now.insert(k.clone(), v.clone());
+        }
+        let category =
+            s(&now.get("forecast_category").cloned().unwrap_or_default()).map(|c| match c {
+                "best_case" => "BestCase",
+                "commit" => "Forecast",
+                "omitted" => "Omitted",
+                "pipeline" => "Pipeline",
+                _ => "Closed",
+            });
+        if i > 0 && e.get("amount").is_none() {
+            cases.add("history rows repeating an unchanged amount");
+        }
+        let id = format!("008{}{i}", s(&d["id"]).unwrap());
+        rows.push(sf("OpportunityHistory", &id, json!({"OpportunityId": d["id"],
+            "CreatedDate": sf_time(instant(&e["at"])), "StageName": label(&now["stage"]),
+            "Amount": now.get("amount").cloned().unwrap_or_default(), "CloseDate": now["close_date"],
+            "ForecastCategory": category, "Probability": null})));
+    }
+    rows
+}
+
 pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) -> Cases {
     let mut cases = Cases::default();
     let users = arr(x, "reps")
         .iter()
         .map(|r| {
+            let role = s(&r["team"]).map(|team| {
+                cases.add("users with a role");
+                json!({"attributes": {"type": "UserRole", "url": "/services/data/v62.0/sobjects/UserRole/00E"},
+                       "Name": team})
+            });
             sf(
                 "User",
                 s(&r["id"]).unwrap(),
-                json!({"Name": r["name"], "Email": r["email"], "IsActive": r["active"]}),
+                json!({"Name": r["name"], "Email": r["email"], "IsActive": r["active"], "UserRole": role}),
             )
         })
         .collect();
@@ -501,6 +726,8 @@ pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) -> C
             .map(|st| st["label"].clone())
             .unwrap()
     };
+    let mut renewals = 0;
+    let mut history = Vec::new();
     let opportunities = arr(x, "deals")
         .iter()
         .map(|d| {
@@ -508,15 +735,40 @@ pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) -> C
                 "best_case" => "Best Case".to_string(),
                 other => format!("{}{}", other[..1].to_ascii_uppercase(), &other[1..]),
             });
+            let kind = s(&d["type"]).map(|t| match t {
+                // Both of a new org's values that salesops reads as renewal.
+                "renewal" => {
+                    renewals += 1;
+                    if renewals % 2 == 0 {
+                        "Existing Customer - Downgrade"
+                    } else {
+                        "Existing Customer - Replacement"
+                    }
+                }
+                t => SF_DEAL_TYPES.iter().find(|(k, _)| *k == t).unwrap().1,
+            });
+            history.extend(sf_history(d, &label, &mut cases));
             sf("Opportunity", s(&d["id"]).unwrap(), json!({"Name": d["name"], "Amount": d["amount"],
                 "StageName": label(&d["stage"]), "CloseDate": &s(&d["close_date"]).unwrap()[..10],
-                "CreatedDate": sf_time(instant(&d["created_at"])), "OwnerId": d["owner"], "ForecastCategoryName": category}))
+                "CreatedDate": sf_time(instant(&d["created_at"])), "OwnerId": d["owner"], "ForecastCategoryName": category,
+                "Type": kind}))
         })
         .collect();
     soql(server, "query", "Opportunity", None, opportunities, batch).await;
+    history.sort_by_key(|h| (h["OpportunityId"].to_string(), h["CreatedDate"].to_string()));
+    soql(server, "query", "OpportunityHistory", None, history, batch).await;
     let (mut tasks, mut events) = (vec![], vec![]);
-    for a in arr(x, "activities") {
+    for (i, a) in arr(x, "activities").iter().enumerate() {
         let t = instant(&a["at"]);
+        // On its opportunity, or (every third one without) on an account.
+        let what = match s(&a["deal_id"]) {
+            Some(deal) => json!(deal),
+            None if i % 3 == 0 => {
+                cases.add("activities on an account");
+                json!("001XX000003DHPhYAO")
+            }
+            None => Value::Null,
+        };
         let (id, kind, m) = (s(&a["id"]).unwrap(), s(&a["kind"]).unwrap(), minutes(a));
         let kept = kept(t);
         if kept == Kept::Archived {
@@ -535,12 +787,12 @@ pub async fn serve_salesforce(server: &MockServer, x: &Value, batch: usize) -> C
                 if call && m > 0 {
                     cases.add("calls with CallDurationInSeconds");
                 }
-                tasks.push((kept, sf("Task", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": type_of.unwrap_or("Other"),
+                tasks.push((kept, sf("Task", id, json!({"OwnerId": a["owner"], "WhoId": null, "WhatId": what, "Type": type_of.unwrap_or("Other"),
                     "TaskSubtype": subtype, "Status": "Completed", "ActivityDate": local_date(t).to_string(),
                     "CompletedDateTime": sf_time(done), "CreatedDate": sf_time(done),
                     "CallDurationInSeconds": if call { json!(m * 60) } else { Value::Null }}))));
             }
-            None => events.push((kept, sf("Event", id, json!({"OwnerId": a["owner"], "WhoId": null, "Type": type_of.unwrap(),
+            None => events.push((kept, sf("Event", id, json!({"OwnerId": a["owner"], "WhoId": null, "WhatId": what, "Type": type_of.unwrap(),
                 "EventSubtype": "Event", "ActivityDate": local_date(t).to_string(), "ActivityDateTime": sf_time(t),
                 "DurationInMinutes": m, "CreatedDate": sf_time(t)})))),
         }
@@ -611,6 +863,121 @@ fn num(v: &Value) -> Value {
     }
 }
 
+/// A deal custom field (an option list) holding the kind of business, and
+/// its option ids: Pipedrive has no deal type of its own.
+pub const PD_TYPE_FIELD: &str = "8d3ef1c2a7b94f6e0a1c2d3e4f5a6b7c8d9e0f1a";
+pub const PD_TYPE_OPTIONS: [(&str, u64); 4] = [
+    ("new_business", 51),
+    ("upsell", 52),
+    ("cross_sell", 53),
+    ("renewal", 54),
+];
+
+fn pd_option(options: &[(&str, u64)], v: &Value) -> Value {
+    s(v).map_or(Value::Null, |c| {
+        json!(options.iter().find(|(k, _)| *k == c).unwrap().1.to_string())
+    })
+}
+
+/// A canonical deal's changelog in Pipedrive's terms (§3.9), newest first:
+/// old → new pairs of `stage_id`, `status` (won and lost are statuses, the
+/// stage stays), `value`, `expected_close_date` and the forecast field;
+/// also the deal's stage and expected close date at the end.
+fn pd_changelog(d: &Value, cases: &mut Cases) -> (Vec<Value>, Option<Value>, Value) {
+    let history = arr(d, "history");
+    let closed = |st: &str| st == "won" || st == "lost";
+    let (mut status, mut stage_id) = ("open".to_string(), None::<Value>);
+    let (mut value, mut expected, mut category) = (Value::Null, Value::Null, Value::Null);
+    let mut rows: Vec<Value> = Vec::new();
+    let text = |v: &Value| match v {
+        Value::Null => Value::Null,
+        Value::String(_) => v.clone(),
+        other => json!(other.to_string()),
+    };
+    for (i, e) in history.iter().enumerate() {
+        let time = instant(&e["at"]).format("%Y-%m-%d %H:%M:%S").to_string();
+        let mut row = |key: &str, old: &Value, new: &Value| {
+            rows.push(json!({"field_key": key, "old_value": text(old), "new_value": text(new),
+                "actor_user_id": 1, "time": time, "change_source": "app", "change_source_user_agent": null,
+                "is_bulk_update_flag": false}));
+        };
+        if let Some(st) = s(&e["stage"]) {
+            if closed(st) {
+                if i > 0 && status != st {
+                    row("status", &json!(status), &json!(st));
+                }
+                status = st.to_string();
+            } else {
+                let n = num(&e["stage"]);
+                if i > 0 && closed(&status) {
+                    cases.add("reopened deals");
+                    row("status", &json!(status), &json!("open"));
+                }
+                if i > 0 && stage_id.as_ref() != Some(&n) {
+                    row("stage_id", stage_id.as_ref().unwrap_or(&Value::Null), &n);
+                }
+                status = "open".into();
+                stage_id = Some(n);
+            }
+        }
+        if let Some(a) = e.get("amount") {
+            if i > 0 {
+                row("value", &value, a);
+            }
+            value = a.clone();
+        }
+        if let Some(c) = e.get("close_date") {
+            if i > 0 {
+                row("expected_close_date", &expected, c);
+            }
+            expected = c.clone();
+        }
+        if let Some(c) = e.get("forecast_category") {
+            let c = pd_option(&PD_FORECAST_OPTIONS, c);
+            if i > 0 {
+                row(PD_FORECAST_FIELD, &category, &c);
+            }
+            category = c;
+        }
+    }
+    rows.reverse();
+    if history.is_empty() {
+        expected = d["close_date"].clone();
+    }
+    (rows, stage_id, expected)
+}
+
+/// Each deal's changelog, by the deal id in the path, in pages of the
+/// asked `limit` (at most 100) by `cursor`.
+struct PdChangelogs(std::collections::HashMap<String, Vec<Value>>);
+
+impl Respond for PdChangelogs {
+    fn respond(&self, r: &Request) -> ResponseTemplate {
+        let id = r
+            .url
+            .path()
+            .trim_start_matches("/api/v1/deals/")
+            .trim_end_matches("/changelog");
+        let Some(rows) = self.0.get(id) else {
+            return ResponseTemplate::new(404).set_body_json(json!({"success": false, "error": "Deal not found",
+                "error_info": "Please check developers.pipedrive.com for more information about Pipedrive API.",
+                "data": null, "additional_data": null}));
+        };
+        let q = |k: &str| {
+            r.url
+                .query_pairs()
+                .find(|(key, _)| key == k)
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+        };
+        let limit = q("limit").unwrap_or(100).min(100);
+        let from = q("cursor").unwrap_or(0).min(rows.len());
+        let to = (from + limit).min(rows.len());
+        let next = (to < rows.len()).then(|| to.to_string());
+        ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": &rows[from..to],
+            "additional_data": {"next_cursor": next}}))
+    }
+}
+
 pub async fn serve_pipedrive(server: &MockServer, x: &Value) -> Cases {
     let mut cases = Cases::default();
     let users: Vec<Value> = arr(x, "reps")
@@ -654,8 +1021,14 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) -> Cases {
     // One closed deal in ten is archived: since 2025-07-15 only
     // /api/v2/deals/archived lists it, and it keeps its won/lost status.
     let (mut deals, mut archived_deals) = (vec![], vec![]);
+    let mut changelogs = std::collections::HashMap::new();
     let mut closed = 0;
     for d in arr(x, "deals") {
+        let (rows, last_stage, expected) = pd_changelog(d, &mut cases);
+        if !rows.is_empty() {
+            cases.add("deals with a changelog");
+        }
+        changelogs.insert(num(&d["id"]).to_string(), rows);
         let st = stage(&d["stage"]);
         let status = match (
             st["closed"].as_bool().unwrap(),
@@ -674,13 +1047,14 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) -> Cases {
         let deal = json!({"id": num(&d["id"]), "title": d["name"], "owner_id": num(&d["owner"]), "creator_user_id": num(&d["owner"]),
                "value": d["amount"], "currency": "USD", "status": status, "is_deleted": false,
                "is_archived": archived, "archive_time": archive_time,
-               "stage_id": if status == "open" { num(&st["id"]) } else { num(&open[0]["id"]) }, "pipeline_id": 1,
-               "add_time": z(instant(&d["created_at"])), "close_time": closed_at,
+               "stage_id": if status == "open" { num(&st["id"]) } else { last_stage.unwrap_or_else(|| num(&open[0]["id"])) },
+               "pipeline_id": 1, "add_time": z(instant(&d["created_at"])), "close_time": closed_at,
                "won_time": if status == "won" { json!(closed_at) } else { Value::Null },
                "lost_time": if status == "lost" { json!(closed_at) } else { Value::Null },
-               "expected_close_date": if status == "open" { d["close_date"].clone() } else { Value::Null },
+               "expected_close_date": expected,
                "probability": null, "custom_fields": {PD_FORECAST_FIELD: s(&d["forecast_category"])
-                   .map(|c| PD_FORECAST_OPTIONS.iter().find(|(k, _)| *k == c).unwrap().1)}});
+                   .map(|c| PD_FORECAST_OPTIONS.iter().find(|(k, _)| *k == c).unwrap().1),
+                   PD_TYPE_FIELD: s(&d["type"]).map(|t| PD_TYPE_OPTIONS.iter().find(|(k, _)| *k == t).unwrap().1)}});
         if archived {
             if status == "won" && s(&d["close_date"]).is_some_and(|c| c.starts_with(PERIOD)) {
                 cases.add("archived deals won in the period");
@@ -696,6 +1070,11 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) -> Cases {
     ] {
         paged(server, p, &[], "cursor", None, list, 500, pd_page).await;
     }
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v1/deals/\d+/changelog$"))
+        .respond_with(PdChangelogs(changelogs))
+        .mount(server)
+        .await;
     // A done activity: held at due_date + due_time (UTC, to the minute),
     // marked done a little later, as reps log them.
     let activity = |id: Value,
@@ -703,8 +1082,9 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) -> Cases {
                     owner: Value,
                     at: DateTime<Utc>,
                     minutes: i64,
-                    lead: Value| {
-        json!({"id": id, "type": kind, "owner_id": owner, "is_deleted": false, "due_date": at.format("%Y-%m-%d").to_string(),
+                    lead: Value,
+                    deal: Value| {
+        json!({"id": id, "type": kind, "owner_id": owner, "deal_id": deal, "is_deleted": false, "due_date": at.format("%Y-%m-%d").to_string(),
                "due_time": at.format("%H:%M").to_string(),
                "duration": if minutes > 0 { format!("{:02}:{:02}", minutes / 60, minutes % 60) } else { String::new() },
                "done": true, "marked_as_done_time": z(at + Duration::minutes(minutes + 20)), "lead_id": lead, "add_time": z(at)})
@@ -727,6 +1107,7 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) -> Cases {
                 instant(&a["at"]),
                 minutes(a),
                 Value::Null,
+                num(&a["deal_id"]),
             )
         })
         .collect();
@@ -745,6 +1126,7 @@ pub async fn serve_pipedrive(server: &MockServer, x: &Value) -> Cases {
                     f + Duration::minutes(*after),
                     0,
                     l["id"].clone(),
+                    Value::Null,
                 ));
                 next_id += 1;
             }

@@ -3,8 +3,8 @@
 
 use super::support::{self, page, Crm, TOKEN};
 use rust_decimal::Decimal;
-use salesops::snapshot::{ActivityKind, When};
-use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use salesops::snapshot::{ActivityKind, DealType, Field as F, Snapshot, When};
+use wiremock::matchers::{header, method, path, path_regex, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const V: &str = "pipedrive";
@@ -100,6 +100,34 @@ pub async fn crm() -> Crm {
         page(V, "leads-archived.json"),
     )
     .await;
+    // Each deal's changelog (read only with history = true): 4211's in two
+    // pages, 4212's in one, the others' empty.
+    for (deal, cursor, file) in [
+        ("4211", None, "changelog-4211-1.json"),
+        (
+            "4211",
+            Some("eyJjaGFuZ2Vsb2dfaWQiOjEyMzR9"),
+            "changelog-4211-2.json",
+        ),
+        ("4212", None, "changelog-4212.json"),
+    ] {
+        let m = Mock::given(method("GET"))
+            .and(path(format!("/api/v1/deals/{deal}/changelog")))
+            .and(header("x-api-token", TOKEN));
+        let m = match cursor {
+            None => m.and(query_param_is_missing("cursor")),
+            Some(c) => m.and(query_param("cursor", c)),
+        };
+        m.respond_with(page(V, file)).mount(&server).await;
+    }
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v1/deals/\d+/changelog$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"success": true, "data": [], "additional_data": {"next_cursor": null}}),
+        ))
+        .with_priority(10)
+        .mount(&server)
+        .await;
     let mut crm = Crm::recorded(
         server,
         V,
@@ -315,3 +343,188 @@ async fn success_false_on_a_200_page_is_an_error() {
 }
 
 scenarios!("Internal server error while listing deals");
+
+/// The deal custom field of the recorded deals holding their kind of
+/// business, an option list (ids 40–44).
+const TYPE_FIELD: &str = "8d3ef1c2a7b94f6e0a1c2d3e4f5a6b7c8d9e0f1a";
+
+fn changelog_requests(all: &[Request]) -> Vec<String> {
+    all.iter()
+        .filter(|r| r.url.path().ends_with("/changelog"))
+        .map(|r| r.url.path().to_string())
+        .collect()
+}
+
+fn with_history(crm: &Crm) -> String {
+    format!("{}\n[source.pipedrive]\nhistory = true\n", crm.toml())
+}
+
+#[tokio::test]
+async fn history_is_off_by_default_and_costs_no_request() {
+    let crm = crm().await;
+    let s = support::pull(&crm.toml()).await.unwrap().snapshot;
+    assert!(s.changes.is_empty());
+    let all = crm.server.received_requests().await.unwrap();
+    assert!(changelog_requests(&all).is_empty());
+}
+
+#[tokio::test]
+async fn with_history_every_deals_changelog_is_read_to_its_last_cursor() {
+    let crm = crm().await;
+    let pulled = support::pull(&with_history(&crm)).await.unwrap();
+    let s = &pulled.snapshot;
+    // One request per deal kept (six), and one more for 4211's second page.
+    let all = crm.server.received_requests().await.unwrap();
+    let mut asked = changelog_requests(&all);
+    asked.sort();
+    assert_eq!(asked.len(), 7, "{asked:?}");
+    for id in ["4211", "4212", "4213", "4214", "4215", "4216"] {
+        assert!(
+            asked.contains(&format!("/api/v1/deals/{id}/changelog")),
+            "{id}"
+        );
+    }
+    let stage = |id: &str| F::Stage(s.stages.iter().position(|st| st.id == id).unwrap() as u32);
+    let history = |d: &str| -> Vec<(String, F)> {
+        s.history_of(deal(s, d))
+            .iter()
+            .map(|c| (c.at.to_rfc3339(), c.value.clone()))
+            .collect()
+    };
+    let date = |d: &str| F::CloseDate(When::Date(d.parse().unwrap()));
+    let (created, may10, june1, june15) = (
+        "2026-05-02T09:15:22+00:00".to_string(),
+        "2026-05-10T08:00:00+00:00".to_string(),
+        "2026-06-01T10:00:00+00:00".to_string(),
+        "2026-06-15T09:00:00+00:00".to_string(),
+    );
+    // Old → new pairs, newest first: the first old value of each field at
+    // add_time, then each new value at its time ("YYYY-MM-DD HH:MM:SS",
+    // UTC). The title is not history.
+    assert_eq!(
+        history("4211"),
+        vec![
+            (created.clone(), stage("1")),
+            (created.clone(), F::Amount(Some(Decimal::from(12000)))),
+            (created, date("2026-08-31")),
+            (may10, stage("3")),
+            (june1.clone(), stage("5")),
+            (june1, F::Amount(Some(Decimal::from(15000)))),
+            (june15, date("2026-07-31")),
+        ]
+    );
+    // Won: open in its stage until then, then the won stage, closing when
+    // the deal says it was won.
+    let won_at = "2026-06-20T16:00:01+00:00".to_string();
+    let won = When::Instant("2026-06-20T16:00:01Z".parse().unwrap());
+    assert_eq!(
+        history("4212"),
+        vec![
+            ("2026-04-11T14:02:00+00:00".to_string(), stage("4")),
+            ("2026-04-11T14:02:00+00:00".to_string(), date("2026-06-30")),
+            ("2026-06-10T12:00:00+00:00".to_string(), stage("5")),
+            (won_at.clone(), stage("won")),
+            (won_at, F::CloseDate(won)),
+        ]
+    );
+    // An empty changelog: no history.
+    assert!(history("4213").is_empty());
+}
+
+#[tokio::test]
+async fn changelog_requests_go_through_the_shared_limiter_and_retries() {
+    let crm = crm().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/deals/4213/changelog"))
+        .respond_with(
+            crm.throttled
+                .clone()
+                .insert_header("x-ratelimit-reset", "1")
+                .insert_header("x-ratelimit-remaining", "0"),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&crm.server)
+        .await;
+    let pulled = support::pull(&with_history(&crm)).await.unwrap();
+    assert_eq!(pulled.stats.throttled, 1);
+    assert_eq!(pulled.snapshot.deals.len(), 6);
+    // A changelog that keeps failing fails the pull, naming the deal.
+    let crm = super::pipedrive::crm().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/deals/4214/changelog"))
+        .respond_with(crm.error_500.clone())
+        .with_priority(1)
+        .mount(&crm.server)
+        .await;
+    let err = format!(
+        "{:#}",
+        support::pull(&with_history(&crm)).await.err().unwrap()
+    );
+    assert!(
+        err.contains("the changelog of deal 4214: pipedrive deal changelog, page 1"),
+        "{err}"
+    );
+}
+
+fn deal<'a>(s: &'a Snapshot, id: &str) -> &'a salesops::snapshot::Deal {
+    s.deals.iter().find(|d| d.id == id).unwrap()
+}
+
+#[tokio::test]
+async fn deal_types_from_a_custom_field_by_option_id() {
+    let crm = crm().await;
+    // Without deal_type_field: Pipedrive has no deal type.
+    let s = support::pull(&crm.toml()).await.unwrap().snapshot;
+    assert!(s.deals.iter().all(|d| d.deal_type.is_none()));
+    let toml = format!(
+        "{}\n[source.pipedrive]\ndeal_type_field = \"{TYPE_FIELD}\"\ndeal_types = {{ \"40\" = \"new_business\", \"41\" = \"renewal\", \"42\" = \"cross_sell\", \"43\" = \"upsell\" }}\n",
+        crm.toml()
+    );
+    let s = support::pull(&toml).await.unwrap().snapshot;
+    let types: Vec<(&str, Option<DealType>)> = s
+        .deals
+        .iter()
+        .map(|d| (d.id.as_str(), d.deal_type))
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            ("4211", Some(DealType::Renewal)),
+            ("4212", Some(DealType::CrossSell)),
+            ("4213", Some(DealType::NewBusiness)),
+            ("4214", Some(DealType::Upsell)),
+            ("4215", None),
+            ("4216", None),
+        ]
+    );
+    assert!(
+        s.notes.iter().any(|n| n == "pipedrive: deal type value(s) \"44\" (1) are not mapped and count as untyped; map them in [source.pipedrive] deal_types"),
+        "{:?}",
+        s.notes
+    );
+}
+
+#[tokio::test]
+async fn activities_carry_their_deal_id_and_reps_no_team() {
+    let crm = crm().await;
+    let s = support::pull(&crm.toml()).await.unwrap().snapshot;
+    let deal_of = |id: &str| s.deal_id_of(s.activities.iter().find(|a| a.id == id).unwrap());
+    assert_eq!(deal_of("9051"), Some("4211"));
+    assert_eq!(deal_of("9052"), Some("4212"));
+    // An archived deal's activity is linked too.
+    assert_eq!(deal_of("9054"), Some("4216"));
+    assert_eq!(deal_of("9053"), None);
+    // A deal not pulled: kept and noted.
+    assert_eq!(deal_of("9055"), Some("9999"));
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n
+                .starts_with("1 activity name a deal that is not in the data (deal_id \"9999\")")),
+        "{:?}",
+        s.notes
+    );
+    // Pipedrive's users carry no team: teams come from [[teams]].
+    assert!(s.reps.iter().all(|r| r.team.is_none()));
+}

@@ -1,12 +1,14 @@
 //! The round trip: a canonical snapshot (the spec vectors' crm-early.json,
-//! as far as each vendor's standard fields can hold it) served through the
-//! vendor's shapes, pulled back by `salesops run`, gives the same
-//! report.json as the `file` source on that snapshot (as precisely as the
-//! vendor gives it back); and `salesops pull --save` writes a snapshot from
-//! which the `file` source gives it again. The doubles serve the vendors'
-//! documented behaviour (archived records on their own lists or only
-//! through queryAll, times kept as the vendor keeps them), and each test
-//! checks that every such case was served.
+//! and crm-final.json read at a past `as_of`, as far as each vendor's
+//! standard fields can hold them: deal types, history, activity deal links
+//! and rep teams included) served through the vendor's shapes, pulled back
+//! by `salesops run`, gives the same report.json as the `file` source on
+//! that snapshot (as precisely as the vendor gives it back); and `salesops
+//! pull --save` writes a snapshot from which the `file` source gives it
+//! again. The doubles serve the vendors' documented behaviour (archived
+//! records on their own lists or only through queryAll, times kept as the
+//! vendor keeps them, history newest first or as old → new pairs), and each
+//! test checks that every such case was served.
 
 use super::common;
 use super::doubles;
@@ -18,9 +20,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use wiremock::MockServer;
 
-fn crm_early() -> Value {
-    serde_json::from_slice(&fs::read(common::fixtures().join("vectors/crm-early.json")).unwrap())
+fn vector(name: &str) -> Value {
+    serde_json::from_slice(&fs::read(common::fixtures().join("vectors").join(name)).unwrap())
         .unwrap()
+}
+
+fn crm_early() -> Value {
+    vector("crm-early.json")
 }
 
 /// `[leads.points]` of the vectors' config.
@@ -34,8 +40,12 @@ fn points() -> HashMap<&'static str, f64> {
     ])
 }
 
+/// The records of list `key` (none when there is no such list).
 fn each<'a>(x: &'a mut Value, key: &str) -> impl Iterator<Item = &'a mut Value> {
-    x[key].as_array_mut().unwrap().iter_mut()
+    x.get_mut(key)
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
 }
 
 /// The snapshot as far as the vendor's standard fields hold it:
@@ -46,12 +56,34 @@ fn each<'a>(x: &'a mut Value, key: &str) -> impl Iterator<Item = &'a mut Value> 
 ///   (Pipedrive);
 /// - HubSpot has no duration for emails and tasks, and no admin tasks;
 /// - Salesforce and Pipedrive have no standard meeting outcome;
+/// - Pipedrive's users have no team;
+/// - Salesforce Opportunity ids start with 006 (how an activity's WhatId
+///   says it is on an opportunity);
 /// - Pipedrive ids are numbers.
 fn project(vendor: &str, crm: &Value) -> Value {
     let mut x = crm.clone();
     let points = points();
     for r in each(&mut x, "reps") {
-        r.as_object_mut().unwrap().remove("start_date");
+        let r = r.as_object_mut().unwrap();
+        r.remove("start_date");
+        if vendor == "pipedrive" {
+            r.remove("team");
+        }
+    }
+    if vendor == "salesforce" {
+        let opportunity = |v: &mut Value| {
+            if let Some(id) = v.as_str() {
+                *v = json!(format!("006{}", id.replace('-', "")));
+            }
+        };
+        for d in each(&mut x, "deals") {
+            opportunity(&mut d["id"]);
+        }
+        for a in each(&mut x, "activities") {
+            if let Some(d) = a.get_mut("deal_id") {
+                opportunity(d);
+            }
+        }
     }
     for a in each(&mut x, "activities") {
         let kind = a["kind"].as_str().unwrap().to_string();
@@ -96,12 +128,19 @@ fn project(vendor: &str, crm: &Value) -> Value {
 }
 
 /// What the connector reads back of `served`, as far as the vendor keeps it:
-/// Pipedrive holds activity times to the minute (`due_time` "HH:MM") and
-/// when a deal was won or lost as an instant (the double: midnight UTC);
+/// Pipedrive holds activity times to the minute (`due_time` "HH:MM"), when
+/// a deal was won or lost as an instant (the double: midnight UTC), and
+/// only changes (a deal that never changed has no history);
 /// Salesforce keeps a Task's day (`ActivityDate`, a local date) and a
 /// duration only for calls.
 fn as_read(vendor: &str, served: &Value) -> Value {
     let mut x = served.clone();
+    // Team names are read as text, without surrounding spaces.
+    for r in each(&mut x, "reps") {
+        if let Some(t) = r.get("team").and_then(Value::as_str).map(str::trim) {
+            r["team"] = json!(t);
+        }
+    }
     if vendor == "salesforce" {
         for a in each(&mut x, "activities") {
             let kind = a["kind"].as_str().unwrap();
@@ -129,6 +168,9 @@ fn as_read(vendor: &str, served: &Value) -> Value {
             }
         }
         for d in each(&mut x, "deals") {
+            if d["history"].as_array().is_some_and(|h| h.len() == 1) {
+                d.as_object_mut().unwrap().remove("history");
+            }
             if matches!(d["stage"].as_str(), Some("won" | "lost")) {
                 d["close_date"] = json!(format!("{}T00:00:00Z", d["close_date"].as_str().unwrap()));
             }
@@ -138,7 +180,8 @@ fn as_read(vendor: &str, served: &Value) -> Value {
 }
 
 /// Pipedrive ids: reps, deals, activities and open stages become numbers
-/// (in their order, so the order stays); closed stages are won and lost.
+/// (in their order, so the order stays; a deal id that names no deal comes
+/// after them); closed stages are won and lost, in history too.
 fn renumber(x: &mut Value) {
     let ids = |list: &Value| -> HashMap<String, String> {
         list.as_array()
@@ -176,16 +219,26 @@ fn renumber(x: &mut Value) {
     for r in each(x, "reps") {
         swap(r, "id", &reps);
     }
-    let deals = ids(&x["deals"]);
+    let mut deals = ids(&x["deals"]);
+    for a in x["activities"].as_array().unwrap() {
+        if let Some(id) = a["deal_id"].as_str() {
+            let n = deals.len() + 1;
+            deals.entry(id.to_string()).or_insert_with(|| n.to_string());
+        }
+    }
     for d in each(x, "deals") {
         swap(d, "id", &deals);
         swap(d, "owner", &reps);
         swap(d, "stage", &stages);
+        for e in each(d, "history") {
+            swap(e, "stage", &stages);
+        }
     }
     let acts = ids(&x["activities"]);
     for a in each(x, "activities") {
         swap(a, "id", &acts);
         swap(a, "owner", &reps);
+        swap(a, "deal_id", &deals);
     }
     for l in each(x, "leads") {
         swap(l, "owner", &reps);
@@ -254,12 +307,12 @@ fn same(want: &Value, got: &Value) {
     common::assert_matches(got, want);
 }
 
-/// Pulls `vendor`'s double of the vectors back; `cases` are the documented
-/// behaviours its double must have served at least once.
-async fn round_trip(vendor: &str, cases: &[&str], source: impl Fn(&str) -> String) {
+/// Pulls `vendor`'s double of the vectors' `snapshot` back; `cases` are
+/// the documented behaviours its double must have served at least once.
+async fn round_trip(vendor: &str, snapshot: &str, cases: &[&str], source: impl Fn(&str) -> String) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let served = project(vendor, &crm_early());
+    let served = project(vendor, &vector(snapshot));
     let x = as_read(vendor, &served);
     fs::write(d.join("x.json"), serde_json::to_vec_pretty(&x).unwrap()).unwrap();
     let file_cfg = config(
@@ -278,10 +331,7 @@ async fn round_trip(vendor: &str, cases: &[&str], source: impl Fn(&str) -> Strin
 
     let server = MockServer::start().await;
     let shown = match vendor {
-        "hubspot" => {
-            doubles::serve_hubspot(&server, &served).await;
-            doubles::Cases::default()
-        }
+        "hubspot" => doubles::serve_hubspot(&server, &served).await,
         "salesforce" => doubles::serve_salesforce(&server, &served, 400).await,
         _ => doubles::serve_pipedrive(&server, &served).await,
     };
@@ -320,7 +370,9 @@ async fn round_trip(vendor: &str, cases: &[&str], source: impl Fn(&str) -> Strin
     every_record_back(&x, &saved);
 }
 
-/// Each deal, activity and lead of `x` is in `saved`, with the same times.
+/// Each deal, activity and lead of `x` is in `saved`, with the same times,
+/// deal types, deal links and (reps) teams; and the deals that have
+/// history have it.
 fn every_record_back(x: &Value, saved: &Value) {
     let same_time = |a: &Value, b: &Value| match (a.as_str(), b.as_str()) {
         (Some(a), Some(b)) if a.len() > 10 && b.len() > 10 => {
@@ -331,8 +383,12 @@ fn every_record_back(x: &Value, saved: &Value) {
     let mut wrong = Vec::new();
     for (list, time) in [
         ("deals", "close_date"),
+        ("deals", "type"),
+        ("deals", "history"),
         ("activities", "at"),
+        ("activities", "deal_id"),
         ("leads", "first_response_at"),
+        ("reps", "team"),
     ] {
         let back: HashMap<&str, &Value> = saved[list]
             .as_array()
@@ -344,6 +400,16 @@ fn every_record_back(x: &Value, saved: &Value) {
             let id = r["id"].as_str().unwrap();
             match back.get(id) {
                 None => wrong.push(format!("{list} {id}: not pulled")),
+                // History in the vendor's terms (entries of what changed,
+                // times as the vendor keeps them): each deal has it or not.
+                Some(b) if time == "history" => {
+                    if r[time].is_array() != b[time].is_array() {
+                        wrong.push(format!(
+                            "deals {id}: history {} came back as {}",
+                            r[time], b[time]
+                        ));
+                    }
+                }
                 Some(b) if !same_time(&r[time], &b[time]) => wrong.push(format!(
                     "{list} {id}: {time} {} came back as {}",
                     r[time], b[time]
@@ -360,47 +426,117 @@ fn every_record_back(x: &Value, saved: &Value) {
     );
 }
 
+fn hubspot_source(uri: &str) -> String {
+    let types: Vec<String> = doubles::HS_MEETING_TYPES
+        .iter()
+        .map(|(k, t)| format!("{t:?} = {k:?}"))
+        .collect();
+    format!(
+        "[source]\nkind = \"hubspot\"\nbase_url = \"{uri}\"\nmax_requests_per_second = 1000\n\n[source.hubspot]\nactivity_types = {{ {} }}\ndeal_types = {{ crosssell = \"cross_sell\", renewal = \"renewal\" }}\n",
+        types.join(", ")
+    )
+}
+
+const HUBSPOT_CASES: [&str; 4] = [
+    "properties with versions newest first",
+    "property versions emptied",
+    "engagements listing their deal twice",
+    "owners on a second team",
+];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn hubspot_gives_the_report_of_the_file_source() {
-    round_trip("hubspot", &[], |uri| {
-        let types: Vec<String> = doubles::HS_MEETING_TYPES.iter().map(|(k, t)| format!("{t:?} = {k:?}")).collect();
-        format!(
-            "[source]\nkind = \"hubspot\"\nbase_url = \"{uri}\"\nmax_requests_per_second = 1000\n\n[source.hubspot]\nactivity_types = {{ {} }}\n",
-            types.join(", ")
-        )
-    })
+    round_trip("hubspot", "crm-early.json", &HUBSPOT_CASES, hubspot_source).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hubspot_history_gives_the_books_as_they_were() {
+    round_trip("hubspot", "crm-final.json", &HUBSPOT_CASES, hubspot_source).await;
+}
+
+fn salesforce_source(uri: &str) -> String {
+    let types: Vec<String> = doubles::SF_TYPES[3..]
+        .iter()
+        .map(|(k, t)| format!("{t:?} = {k:?}"))
+        .collect();
+    format!(
+        "[source]\nkind = \"salesforce\"\ninstance_url = \"{uri}\"\nmax_requests_per_second = 1000\n\n[source.salesforce]\nscore_field = \"Score__c\"\nactivity_types = {{ {} }}\ndeal_types = {{ \"Cross-sell\" = \"cross_sell\" }}\n",
+        types.join(", ")
+    )
+}
+
+const SALESFORCE_CASES: [&str; 7] = [
+    "tasks marked done on a later local day",
+    "calls with CallDurationInSeconds",
+    "archived activities",
+    "deleted tasks",
+    "users with a role",
+    "activities on an account",
+    "history rows repeating an unchanged amount",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn salesforce_gives_the_report_of_the_file_source() {
+    round_trip(
+        "salesforce",
+        "crm-early.json",
+        &SALESFORCE_CASES,
+        salesforce_source,
+    )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn salesforce_gives_the_report_of_the_file_source() {
-    let cases = [
-        "tasks marked done on a later local day",
-        "calls with CallDurationInSeconds",
-        "archived activities",
-        "deleted tasks",
-    ];
-    round_trip("salesforce", &cases, |uri| {
-        let types: Vec<String> = doubles::SF_TYPES[3..].iter().map(|(k, t)| format!("{t:?} = {k:?}")).collect();
-        format!(
-            "[source]\nkind = \"salesforce\"\ninstance_url = \"{uri}\"\nmax_requests_per_second = 1000\n\n[source.salesforce]\nscore_field = \"Score__c\"\nactivity_types = {{ {} }}\n",
-            types.join(", ")
-        )
-    })
+async fn salesforce_history_gives_the_books_as_they_were() {
+    round_trip(
+        "salesforce",
+        "crm-final.json",
+        &SALESFORCE_CASES,
+        salesforce_source,
+    )
     .await;
 }
+
+fn pipedrive_source(uri: &str) -> String {
+    let options = |list: &[(&str, u64)]| {
+        list.iter()
+            .map(|(k, id)| format!("\"{id}\" = {k:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "[source]\nkind = \"pipedrive\"\nbase_url = \"{uri}\"\nmax_requests_per_second = 1000\n\n[source.pipedrive]\nactivity_types = {{ linkedin = \"social\", training = \"training\", admin = \"admin\", internal_meeting = \"internal_meeting\" }}\nforecast_category_field = \"{}\"\nforecast_categories = {{ {} }}\ndeal_type_field = \"{}\"\ndeal_types = {{ {} }}\nhistory = true\n",
+        doubles::PD_FORECAST_FIELD,
+        options(&doubles::PD_FORECAST_OPTIONS),
+        doubles::PD_TYPE_FIELD,
+        options(&doubles::PD_TYPE_OPTIONS),
+    )
+}
+
+const PIPEDRIVE_CASES: [&str; 3] = [
+    "archived deals won in the period",
+    "archived leads",
+    "deals with a changelog",
+];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pipedrive_gives_the_report_of_the_file_source() {
     round_trip(
         "pipedrive",
-        &["archived deals won in the period", "archived leads"],
-        |uri| {
-        let options: Vec<String> = doubles::PD_FORECAST_OPTIONS.iter().map(|(k, id)| format!("\"{id}\" = {k:?}")).collect();
-        format!(
-            "[source]\nkind = \"pipedrive\"\nbase_url = \"{uri}\"\nmax_requests_per_second = 1000\n\n[source.pipedrive]\nactivity_types = {{ linkedin = \"social\", training = \"training\", admin = \"admin\", internal_meeting = \"internal_meeting\" }}\nforecast_category_field = \"{}\"\nforecast_categories = {{ {} }}\n",
-            doubles::PD_FORECAST_FIELD,
-            options.join(", ")
-        )
-    }).await;
+        "crm-early.json",
+        &PIPEDRIVE_CASES,
+        pipedrive_source,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pipedrive_history_gives_the_books_as_they_were() {
+    round_trip(
+        "pipedrive",
+        "crm-final.json",
+        &PIPEDRIVE_CASES,
+        pipedrive_source,
+    )
+    .await;
 }

@@ -4,7 +4,7 @@
 use super::doubles::Selected;
 use super::support::{self, page, Crm, TOKEN};
 use rust_decimal::Decimal;
-use salesops::snapshot::{ActivityKind, ForecastCategory, When};
+use salesops::snapshot::{ActivityKind, DealType, Field as F, ForecastCategory, Snapshot, When};
 use serde_json::{json, Value};
 use wiremock::matchers::{bearer_token, header, method, path};
 use wiremock::{Mock, MockServer, Request};
@@ -72,6 +72,15 @@ pub async fn crm() -> Crm {
         "ActivityDate": "2026-06-03", "CreatedDate": "2026-06-03T08:00:00.000+0000", "CallDurationInSeconds": 900}));
     deleted["totalSize"] = json!(records.len());
     let events: Value = serde_json::from_slice(&support::fixture(V, "events.json")).unwrap();
+    let history: Value =
+        serde_json::from_slice(&support::fixture(V, "opportunity-history.json")).unwrap();
+    Mock::given(method("GET"))
+        .and(path(QUERY))
+        .and(bearer_token(TOKEN))
+        .and(|r: &Request| soql_from(r, "OpportunityHistory"))
+        .respond_with(Selected::new(history))
+        .mount(&server)
+        .await;
     for (resource, object, not_deleted, body) in [
         ("query", "Task", None, live),
         ("queryAll", "Task", Some(true), tasks),
@@ -281,3 +290,173 @@ async fn the_used_up_daily_allowance_stops_at_once() {
 }
 
 scenarios!("UNKNOWN_EXCEPTION");
+
+fn deal<'a>(s: &'a Snapshot, id: &str) -> &'a salesops::snapshot::Deal {
+    s.deals.iter().find(|d| d.id == id).unwrap()
+}
+
+/// The SOQL of every request for `object`.
+async fn soql_of(crm: &Crm, object: &str) -> Vec<String> {
+    let all = crm.server.received_requests().await.unwrap();
+    all.iter()
+        .filter(|r| soql_from(r, object))
+        .filter_map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "q")
+                .map(|(_, q)| q.into_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn opportunity_history_rows_become_deal_history() {
+    let crm = crm().await;
+    let s = support::pull(&crm.toml()).await.unwrap().snapshot;
+    assert_eq!(
+        soql_of(&crm, "OpportunityHistory").await,
+        vec!["SELECT OpportunityId, CreatedDate, StageName, Amount, CloseDate, ForecastCategory FROM OpportunityHistory ORDER BY OpportunityId, CreatedDate"]
+    );
+    let stage = |id: &str| F::Stage(s.stages.iter().position(|st| st.id == id).unwrap() as u32);
+    let acme = deal(&s, "006XX000004TmiQYAS");
+    let got: Vec<(String, F)> = s
+        .history_of(acme)
+        .iter()
+        .map(|c| (c.at.to_rfc3339(), c.value.clone()))
+        .collect();
+    let (created, may10, june1) = (
+        "2026-05-02T09:15:22+00:00".to_string(),
+        "2026-05-10T08:00:00+00:00".to_string(),
+        "2026-06-01T10:00:00+00:00".to_string(),
+    );
+    let date = |d: &str| F::CloseDate(When::Date(d.parse().unwrap()));
+    // The first row: all four; then what changed (a row where nothing of
+    // the four changed gives nothing); labels name stages, Forecast is
+    // Commit's API value.
+    assert_eq!(
+        got,
+        vec![
+            (created.clone(), stage("Prospecting")),
+            (created.clone(), F::Amount(None)),
+            (created.clone(), date("2026-08-31")),
+            (created, F::Category(Some(ForecastCategory::Pipeline))),
+            (may10.clone(), stage("Proposal")),
+            (may10, F::Amount(Some(Decimal::from(12000)))),
+            (june1.clone(), stage("Negotiation")),
+            (june1.clone(), F::Amount(Some(Decimal::from(15000)))),
+            (june1.clone(), date("2026-07-31")),
+            (june1, F::Category(Some(ForecastCategory::Commit))),
+        ]
+    );
+    let globex = deal(&s, "006XX000004TmiRYAS");
+    // Won: stage, close date and category changed, the amount did not.
+    assert_eq!(s.history_of(globex).len(), 7);
+    // An opportunity without rows has no history.
+    assert!(s.history_of(deal(&s, "006XX000004TmiSYAS")).is_empty());
+}
+
+#[tokio::test]
+async fn history_follows_the_opportunity_filter_and_can_be_off() {
+    let crm = crm().await;
+    let toml = format!(
+        "{}\n[source.salesforce]\nopportunity_filter = \"RecordType.DeveloperName = 'New_Business'\"\n",
+        crm.toml()
+    );
+    support::pull(&toml).await.unwrap();
+    assert_eq!(
+        soql_of(&crm, "OpportunityHistory").await,
+        vec!["SELECT OpportunityId, CreatedDate, StageName, Amount, CloseDate, ForecastCategory FROM OpportunityHistory WHERE OpportunityId IN (SELECT Id FROM Opportunity WHERE RecordType.DeveloperName = 'New_Business') ORDER BY OpportunityId, CreatedDate"]
+    );
+    let crm = super::salesforce::crm().await;
+    let toml = format!("{}\n[source.salesforce]\nhistory = false\n", crm.toml());
+    let s = support::pull(&toml).await.unwrap().snapshot;
+    assert!(s.changes.is_empty());
+    assert!(soql_of(&crm, "OpportunityHistory").await.is_empty());
+}
+
+#[tokio::test]
+async fn opportunity_types_from_type_and_the_config() {
+    let crm = crm().await;
+    let s = support::pull(&crm.toml()).await.unwrap().snapshot;
+    let types: Vec<Option<DealType>> = s.deals.iter().map(|d| d.deal_type).collect();
+    // A new org's values map by default; the org's own do not, and are noted.
+    assert_eq!(
+        types,
+        vec![
+            Some(DealType::Renewal),
+            Some(DealType::Upsell),
+            Some(DealType::NewBusiness),
+            None,
+            None
+        ]
+    );
+    assert!(
+        s.notes.iter().any(|n| n == "salesforce: deal type value(s) \"Cross-sell\" (1) are not mapped and count as untyped; map them in [source.salesforce] deal_types"),
+        "{:?}",
+        s.notes
+    );
+    assert!(soql_of(&crm, "Opportunity").await[0].contains(", Type FROM Opportunity"));
+    let crm = super::salesforce::crm().await;
+    let toml = format!(
+        "{}\n[source.salesforce]\ndeal_types = {{ \"Cross-sell\" = \"cross_sell\" }}\n",
+        crm.toml()
+    );
+    let s = support::pull(&toml).await.unwrap().snapshot;
+    assert_eq!(
+        deal(&s, "006XX000004TmiTYAS").deal_type,
+        Some(DealType::CrossSell)
+    );
+    assert!(
+        !s.notes.iter().any(|n| n.contains("deal type")),
+        "{:?}",
+        s.notes
+    );
+}
+
+#[tokio::test]
+async fn tasks_and_events_belong_to_the_opportunity_they_are_on() {
+    let crm = crm().await;
+    let s = support::pull(&crm.toml()).await.unwrap().snapshot;
+    let deal_of = |id: &str| s.deal_id_of(s.activities.iter().find(|a| a.id == id).unwrap());
+    assert_eq!(deal_of("00TXX0000001"), Some("006XX000004TmiQYAS"));
+    assert_eq!(deal_of("00TXX0000004"), Some("006XX000004TmiRYAS"));
+    assert_eq!(deal_of("00TXX0000005"), Some("006XX000004TmiSYAS"));
+    assert_eq!(deal_of("00UXX0000001"), Some("006XX000004TmiTYAS"));
+    // On an account, on a campaign, on nothing: no deal.
+    assert_eq!(deal_of("00TXX0000002"), None);
+    assert_eq!(deal_of("00UXX0000002"), None);
+    assert_eq!(deal_of("00TXX0000003"), None);
+    for object in ["Task", "Event"] {
+        assert!(
+            soql_of(&crm, object).await[0].contains("WhatId"),
+            "{object}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reps_team_is_the_users_role() {
+    let crm = crm().await;
+    let s = support::pull(&crm.toml()).await.unwrap().snapshot;
+    let teams: Vec<(&str, Option<&str>)> = s
+        .reps
+        .iter()
+        .map(|r| (r.name.as_str(), r.team.as_deref()))
+        .collect();
+    assert_eq!(
+        teams,
+        vec![
+            ("Ana Rep", Some("EMEA Sales")),
+            ("Ben Seller", None),
+            ("Old Timer", Some("Inside Sales")),
+            ("(no owner)", None)
+        ]
+    );
+    assert!(soql_of(&crm, "User").await[0]
+        .starts_with("SELECT Id, Name, Email, IsActive, UserRole.Name FROM User"));
+    let crm = super::salesforce::crm().await;
+    let toml = format!("{}\n[source.salesforce]\nteam_field = \"\"\n", crm.toml());
+    let s = support::pull(&toml).await.unwrap().snapshot;
+    assert!(s.reps.iter().all(|r| r.team.is_none()));
+    assert!(!soql_of(&crm, "User").await[0].contains("UserRole"));
+}

@@ -230,12 +230,16 @@ impl Builder {
             ids.dedup();
             let shown: Vec<String> = ids.iter().take(10).map(|s| format!("{s:?}")).collect();
             let more = ids.len().saturating_sub(shown.len());
-            self.snap.notes.push(format!(
+            let note = format!(
                 "{unknown} activit{} name a deal that is not in the data (deal_id {}{}); they count for every figure except follow-up touches",
                 if unknown == 1 { "y" } else { "ies" },
                 shown.join(", "),
                 if more > 0 { format!(" and {more} more") } else { String::new() }
-            ));
+            );
+            // A saved pull (`pull --save`) already carries it in its notes.
+            if !self.snap.notes.contains(&note) {
+                self.snap.notes.push(note);
+            }
         }
     }
 

@@ -1,7 +1,9 @@
 //! HubSpot CRM v3 as it answers (shared/crm/README.md §1): list pages with
-//! a `paging.next.after` cursor (absent on the last page), owners,
-//! pipelines with string metadata, objects whose properties are all
-//! strings (or null); the error body and the 429 rules. Wire shapes only.
+//! a `paging.next.after` cursor (absent on the last page), owners with
+//! their teams, pipelines with string metadata, objects whose properties
+//! are all strings (or null), with their property versions
+//! (`propertiesWithHistory`) and associated ids (`associations`) when
+//! asked; the error body and the 429 rules. Wire shapes only.
 
 use crate::source::http::{header_duration, header_number, Refusal, Vendor};
 use crate::source::paging::{with_param, Listing};
@@ -43,6 +45,35 @@ pub struct Object {
     pub properties: HashMap<String, Field>,
     #[serde(default, rename = "createdAt")]
     pub created_at: Field,
+    /// Each asked property's versions, newest first as HubSpot sends them
+    /// (§1.11); `[]` for a property that never had a value.
+    #[serde(default, rename = "propertiesWithHistory")]
+    pub history: HashMap<String, Vec<Version>>,
+    /// Associated records by object type (`deals`); no key when there are
+    /// none (§1.12).
+    #[serde(default)]
+    pub associations: HashMap<String, Associated>,
+}
+
+/// One version of a property (`ValueWithTimestamp`).
+#[derive(Debug, Deserialize)]
+pub struct Version {
+    #[serde(default)]
+    pub value: Field,
+    #[serde(default)]
+    pub timestamp: Field,
+}
+
+/// The ids of one associated object type (`CollectionResponseAssociatedId`).
+#[derive(Debug, Deserialize)]
+pub struct Associated {
+    #[serde(default)]
+    pub results: Vec<AssociatedId>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AssociatedId {
+    pub id: Field,
 }
 
 static NULL: Field = Field::Null;
@@ -71,6 +102,17 @@ pub struct Owner {
     /// PERSON or QUEUE.
     #[serde(default, rename = "type")]
     pub kind: Field,
+    /// Present when the user is on a team.
+    #[serde(default)]
+    pub teams: Vec<Team>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Team {
+    #[serde(default)]
+    pub name: Field,
+    #[serde(default)]
+    pub primary: Field,
 }
 
 #[derive(Debug, Deserialize)]

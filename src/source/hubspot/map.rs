@@ -1,14 +1,19 @@
 //! HubSpot records → canonical records, as MAPPING.md says (with the
 //! `[source.hubspot]` overrides). Pure: every conversion is unit-tested
 //! here — properties arrive as strings, dates as instants, call durations
-//! in milliseconds, meeting durations as start and end.
+//! in milliseconds, meeting durations as start and end, property versions
+//! newest first, an engagement's deals as associated ids, an owner's team
+//! in its `teams` list.
 
 use super::api::{Object, Owner, Pipeline};
 use crate::config::{HubspotMapping, Lookup};
-use crate::snapshot::{ActivityKind, ForecastCategory, Rep, Stage, When};
-use crate::source::canonical::{category, ActivityRec, DealRec, LeadRec, Mapped};
+use crate::snapshot::{ActivityKind, DealType, ForecastCategory, Rep, Stage, When};
+use crate::source::canonical::{
+    category, deal_type, history, ActivityRec, DealRec, EntryRec, LeadRec, Mapped, Set,
+};
 use crate::source::wire::{Field, Read};
 use anyhow::{anyhow, Result};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use std::collections::HashSet;
 
@@ -36,6 +41,20 @@ pub struct Rules {
     pub score_property: Option<String>,
     pub task_kinds: Lookup<ActivityKind>,
     pub activity_kinds: Lookup<ActivityKind>,
+    pub deal_type_property: Option<String>,
+    pub deal_types: Lookup<DealType>,
+    /// Read `propertiesWithHistory` into deal history.
+    pub history: bool,
+    pub rep_teams: bool,
+}
+
+/// The deal properties asked with their history (`propertiesWithHistory`).
+pub fn history_properties(m: &HubspotMapping) -> Vec<&str> {
+    let mut props = vec!["dealstage", "amount", "closedate"];
+    if !props.contains(&m.forecast_category_property.as_str()) {
+        props.push(&m.forecast_category_property);
+    }
+    props
 }
 
 impl Rules {
@@ -51,6 +70,10 @@ impl Rules {
             score_property: some(&m.score_property),
             task_kinds: m.task_kinds().map_err(bad)?,
             activity_kinds: m.activity_kinds().map_err(bad)?,
+            deal_type_property: some(&m.deal_type_property),
+            deal_types: m.deal_types().map_err(bad)?,
+            history: m.history,
+            rep_teams: m.rep_teams,
         })
     }
 }
@@ -59,7 +82,7 @@ pub fn map(raw: Raw, r: &Rules) -> Mapped {
     let mut seen = HashSet::new();
     let reps = (raw.owners.iter().map(|o| (o, true)))
         .chain(raw.archived_owners.iter().map(|o| (o, false)))
-        .filter_map(|(o, active)| rep(o, active))
+        .filter_map(|(o, active)| rep(o, active, r.rep_teams))
         .filter(|rep| seen.insert(rep.id.clone()))
         .collect();
     let activities = (raw.calls.iter().map(|o| Some(call(o, r))))
@@ -68,17 +91,41 @@ pub fn map(raw: Raw, r: &Rules) -> Mapped {
         .chain(raw.tasks.iter().map(|o| Some(task(o, r))))
         .flatten()
         .collect();
+    let mut notes = Vec::new();
+    let untimed = if r.history {
+        raw.deals
+            .iter()
+            .flat_map(|o| o.history.values().flatten())
+            .filter(|v| instant(&v.timestamp).is_none())
+            .count()
+    } else {
+        0
+    };
+    if untimed > 0 {
+        notes.push(format!(
+            "hubspot: {untimed} deal property version(s) have no readable timestamp and are left out of the deals' history"
+        ));
+    }
     Mapped {
         reps,
         stages: stages(&raw.pipelines, r),
         deals: raw.deals.iter().filter_map(|o| deal(o, r)).collect(),
         activities,
         leads: raw.contacts.iter().map(|o| lead(o, r)).collect(),
+        notes,
     }
 }
 
-/// An owner; queues own no deals of their own and are left out.
-pub fn rep(o: &Owner, active: bool) -> Option<Rep> {
+fn instant(f: &Field) -> Option<DateTime<Utc>> {
+    match f.when() {
+        Read::Ok(When::Instant(t)) => Some(t),
+        _ => None,
+    }
+}
+
+/// An owner; queues own no deals of their own and are left out. Its team
+/// (with `teams`): the primary one of its `teams`, else the first.
+pub fn rep(o: &Owner, active: bool, teams: bool) -> Option<Rep> {
     if o.kind
         .text()
         .is_some_and(|k| k.eq_ignore_ascii_case("QUEUE"))
@@ -92,6 +139,13 @@ pub fn rep(o: &Owner, active: bool) -> Option<Rep> {
         .collect::<Vec<_>>()
         .join(" ");
     let email = o.email.text();
+    let team = o
+        .teams
+        .iter()
+        .find(|t| t.primary.flag() == Some(true))
+        .or(o.teams.first())
+        .and_then(|t| t.name.text())
+        .filter(|_| teams);
     Some(Rep {
         name: Some(full)
             .filter(|n| !n.is_empty())
@@ -99,7 +153,7 @@ pub fn rep(o: &Owner, active: bool) -> Option<Rep> {
             .unwrap_or_else(|| id.clone()),
         email,
         start_date: None,
-        team: None,
+        team,
         active,
         id,
     })
@@ -157,17 +211,71 @@ pub fn deal(o: &Object, r: &Rules) -> Option<DealRec> {
             return None;
         }
     }
+    let created_at = o.prop("createdate").when().or_else(|| o.created_at.when());
+    let created = match &created_at {
+        Read::Ok(When::Instant(t)) => Some(*t),
+        _ => None,
+    };
     Some(DealRec {
         id: o.id.text().unwrap_or_default(),
         name: o.text("dealname").unwrap_or_default(),
         owner: o.text("hubspot_owner_id"),
         amount: o.prop("amount").number(),
         stage: o.text("dealstage").unwrap_or_default(),
-        created_at: o.prop("createdate").when().or_else(|| o.created_at.when()),
+        created_at,
         close_date: date_if_utc_midnight(o.prop("closedate").when()),
         forecast_category: category(o.text(&r.forecast_property), &r.categories),
         currency: r.currency_property.as_ref().and_then(|p| o.text(p)),
+        deal_type: r
+            .deal_type_property
+            .as_ref()
+            .map_or(Read::Missing, |p| deal_type(o.text(p), &r.deal_types)),
+        history: if r.history {
+            deal_history(o, r, created)
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// A deal's history from its property versions (MAPPING.md "deal
+/// history"): each version is part of the entry at its timestamp (versions
+/// at the same millisecond share one), oldest first whatever order HubSpot
+/// sends (newest first); the oldest version of a property is the value the
+/// deal was created with, at `created`. Values read as the current ones; a
+/// version without a readable timestamp is left out (`map` notes them), and
+/// so is an emptied close date (a deal always has one).
+pub fn deal_history(o: &Object, r: &Rules, created: Option<DateTime<Utc>>) -> Vec<EntryRec> {
+    let mut sets = Vec::new();
+    let convert = |name: &str, v: &Field| -> Option<Set> {
+        match name {
+            "dealstage" => v.text().map(Set::Stage),
+            "amount" => Some(Set::Amount(v.number())),
+            "closedate" => {
+                let w = date_if_utc_midnight(v.when());
+                (!w.is_missing()).then_some(Set::CloseDate(w))
+            }
+            _ => Some(Set::Category(category(v.text(), &r.categories))),
+        }
+    };
+    for name in ["dealstage", "amount", "closedate", &r.forecast_property] {
+        let Some(versions) = o.history.get(name) else {
+            continue;
+        };
+        let mut timed: Vec<(DateTime<Utc>, &Field)> = versions
+            .iter()
+            .rev()
+            .filter_map(|v| Some((instant(&v.timestamp)?, &v.value)))
+            .collect();
+        timed.sort_by_key(|(t, _)| *t);
+        for (i, (t, value)) in timed.into_iter().enumerate() {
+            let at = if i == 0 { created.unwrap_or(t) } else { t };
+            if let Some(set) = convert(name, value) {
+                sets.push((at, set));
+            }
+        }
+    }
+    history(sets)
 }
 
 /// Midnight UTC is HubSpot's way of storing a bare date.
@@ -180,6 +288,8 @@ fn date_if_utc_midnight(w: Read<When>) -> Read<When> {
     }
 }
 
+/// An engagement; its deal is the first id under `associations.deals`
+/// (an id may be listed once per association label).
 fn engagement(o: &Object, kind: ActivityKind, at: Read<When>) -> ActivityRec {
     ActivityRec {
         id: o.id.text().unwrap_or_default(),
@@ -188,6 +298,10 @@ fn engagement(o: &Object, kind: ActivityKind, at: Read<When>) -> ActivityRec {
         at: at.or_else(|| o.created_at.when()),
         duration_minutes: Read::Missing,
         outcome: None,
+        deal_id: o
+            .associations
+            .get("deals")
+            .and_then(|a| a.results.iter().find_map(|d| d.id.text())),
     }
 }
 
@@ -306,7 +420,7 @@ mod tests {
         let o: Owner = serde_json::from_value(json!({"id": "512345678", "email": "ana.rep@example.com",
             "type": "PERSON", "firstName": "Ana", "lastName": "Rep", "userId": 9876543, "archived": false}))
         .unwrap();
-        let r = rep(&o, false).unwrap();
+        let r = rep(&o, false, true).unwrap();
         assert_eq!(
             (r.id.as_str(), r.name.as_str(), r.active),
             ("512345678", "Ana Rep", false)
@@ -314,9 +428,9 @@ mod tests {
         assert_eq!(r.email.as_deref(), Some("ana.rep@example.com"));
         let no_name: Owner =
             serde_json::from_value(json!({"id": 7, "email": "x@example.com"})).unwrap();
-        assert_eq!(rep(&no_name, true).unwrap().name, "x@example.com");
+        assert_eq!(rep(&no_name, true, true).unwrap().name, "x@example.com");
         let queue: Owner = serde_json::from_value(json!({"id": "8", "type": "QUEUE"})).unwrap();
-        assert!(rep(&queue, true).is_none());
+        assert!(rep(&queue, true, true).is_none());
     }
 
     #[test]
@@ -546,5 +660,198 @@ mod tests {
         assert_eq!(both.first_response_at, at(2026, 7, 1, 3, 10));
         assert_eq!(both.score, Read::Missing);
         assert_eq!(both.owner, None);
+    }
+
+    #[test]
+    fn an_owners_team_is_its_primary_one_else_the_first() {
+        let owner = |teams: serde_json::Value| -> Owner {
+            serde_json::from_value(
+                json!({"id": "1", "firstName": "Ana", "type": "PERSON", "teams": teams}),
+            )
+            .unwrap()
+        };
+        let team = |o: &Owner, on: bool| rep(o, true, on).unwrap().team;
+        let two = owner(json!([{"id": "7", "name": "APAC Sales", "primary": false},
+                               {"id": "4321", "name": "EMEA Sales", "primary": true}]));
+        assert_eq!(team(&two, true).as_deref(), Some("EMEA Sales"));
+        let none_primary = owner(json!([{"id": "7", "name": "APAC Sales", "primary": false},
+                                        {"id": "8", "name": "Inside", "primary": false}]));
+        assert_eq!(team(&none_primary, true).as_deref(), Some("APAC Sales"));
+        assert_eq!(team(&owner(json!([])), true), None);
+        let no_list: Owner = serde_json::from_value(json!({"id": "2", "type": "PERSON"})).unwrap();
+        assert_eq!(team(&no_list, true), None);
+        // rep_teams = false: CRM teams are ignored.
+        assert_eq!(team(&two, false), None);
+    }
+
+    #[test]
+    fn deal_types_from_dealtype_and_the_config() {
+        let t = |v: serde_json::Value, r: &Rules| {
+            deal(&object(json!({"dealtype": v})), r).unwrap().deal_type
+        };
+        assert_eq!(
+            t(json!("newbusiness"), &rules()),
+            Read::Ok(DealType::NewBusiness)
+        );
+        assert_eq!(
+            t(json!("existingbusiness"), &rules()),
+            Read::Ok(DealType::Upsell)
+        );
+        assert_eq!(t(json!(null), &rules()), Read::Missing);
+        assert_eq!(t(json!(""), &rules()), Read::Missing);
+        // A portal's own option, not mapped: untyped, kept for the note.
+        assert_eq!(t(json!("renewal"), &rules()), Read::Bad("renewal".into()));
+        let mut m = HubspotMapping::default();
+        m.deal_types.insert("crosssell".into(), "cross_sell".into());
+        m.deal_types.insert("Renewal".into(), "renewal".into());
+        let r = Rules::new(&m).unwrap();
+        assert_eq!(t(json!("crosssell"), &r), Read::Ok(DealType::CrossSell));
+        assert_eq!(t(json!("renewal"), &r), Read::Ok(DealType::Renewal));
+        m.deal_type_property = String::new();
+        let off = Rules::new(&m).unwrap();
+        assert_eq!(t(json!("newbusiness"), &off), Read::Missing);
+    }
+
+    fn with_history(history: serde_json::Value) -> Object {
+        serde_json::from_value(json!({"id": "9", "properties": {"dealstage": "closedwon", "amount": "15000",
+            "closedate": "2026-06-20T00:00:00Z", "createdate": "2026-05-02T09:15:22.123Z",
+            "hs_manual_forecast_category": "CLOSED"},
+            "propertiesWithHistory": history,
+            "createdAt": "2026-05-02T09:15:22.123Z", "updatedAt": "2026-06-20T02:00:00.000Z", "archived": false}))
+        .unwrap()
+    }
+
+    fn v(value: serde_json::Value, at: &str) -> serde_json::Value {
+        json!({"value": value, "timestamp": at, "sourceType": "CRM_UI", "sourceId": "userId:9876543",
+               "updatedByUserId": 9876543})
+    }
+
+    #[test]
+    fn versions_newest_first_become_history_oldest_first() {
+        let o = with_history(json!({
+            "dealstage": [v(json!("closedwon"), "2026-06-20T02:00:00.000Z"),
+                          v(json!("contractsent"), "2026-05-20T11:00:00.000Z"),
+                          v(json!("appointmentscheduled"), "2026-05-02T09:15:22.120Z")],
+            // First set after creation: read as the value it was created with.
+            "amount": [v(json!("15000"), "2026-06-20T02:00:00.000Z"),
+                       v(json!(""), "2026-05-20T11:00:00.000Z"),
+                       v(json!("12000"), "2026-05-03T08:00:00.000Z")],
+            "closedate": [v(json!("2026-06-20T00:00:00Z"), "2026-06-20T02:00:00.000Z"),
+                          v(json!("2026-07-31T00:00:00Z"), "2026-05-02T09:15:22.123Z")],
+            "hs_manual_forecast_category": []
+        }));
+        let h = deal(&o, &rules()).unwrap().history;
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let date = |s: &str| Read::Ok(When::Date(s.parse().unwrap()));
+        let at: Vec<DateTime<Utc>> = h.iter().map(|e| e.at).collect();
+        assert_eq!(
+            at,
+            vec![
+                t("2026-05-02T09:15:22.123Z"),
+                t("2026-05-20T11:00:00Z"),
+                t("2026-06-20T02:00:00Z")
+            ]
+        );
+        // Oldest versions at createdate (one a few ms before it), together.
+        assert_eq!(
+            h[0],
+            EntryRec {
+                at: at[0],
+                stage: Some("appointmentscheduled".into()),
+                amount: Some(Read::Ok(Decimal::from(12000))),
+                close_date: Some(date("2026-07-31")),
+                forecast_category: None,
+            }
+        );
+        // "" empties the amount; versions of the same millisecond share an entry.
+        assert_eq!(h[1].amount, Some(Read::Missing));
+        assert_eq!(h[1].stage.as_deref(), Some("contractsent"));
+        assert_eq!(
+            (h[2].stage.as_deref(), h[2].close_date.clone()),
+            (Some("closedwon"), Some(date("2026-06-20")))
+        );
+        assert_eq!(h[2].amount, Some(Read::Ok(Decimal::from(15000))));
+    }
+
+    #[test]
+    fn forecast_category_versions_and_deals_without_versions() {
+        let o = with_history(json!({
+            "hs_manual_forecast_category": [v(json!("CLOSED"), "2026-06-20T02:00:00.000Z"),
+                                            v(json!(""), "2026-06-01T00:00:00.000Z"),
+                                            v(json!("BEST_CASE"), "2026-05-02T09:15:22.123Z")],
+            "dealstage": [v(json!("closedwon"), "no time")]
+        }));
+        let h = deal(&o, &rules()).unwrap().history;
+        let cats: Vec<Option<Read<ForecastCategory>>> =
+            h.iter().map(|e| e.forecast_category.clone()).collect();
+        assert_eq!(
+            cats,
+            vec![
+                Some(Read::Ok(ForecastCategory::BestCase)),
+                Some(Read::Missing),
+                Some(Read::Ok(ForecastCategory::Closed))
+            ]
+        );
+        assert!(h.iter().all(|e| e.stage.is_none()));
+        // history = false: versions are not read.
+        let off = Rules {
+            history: false,
+            ..rules()
+        };
+        assert!(deal(&o, &off).unwrap().history.is_empty());
+        let m = map(
+            Raw {
+                deals: vec![o],
+                ..Default::default()
+            },
+            &rules(),
+        );
+        assert_eq!(
+            m.notes,
+            vec!["hubspot: 1 deal property version(s) have no readable timestamp and are left out of the deals' history"]
+        );
+        assert!(deal(
+            &with_history(json!({"dealstage": [], "amount": []})),
+            &rules()
+        )
+        .unwrap()
+        .history
+        .is_empty());
+    }
+
+    #[test]
+    fn an_engagement_belongs_to_its_first_associated_deal() {
+        let assoc = |a: serde_json::Value| -> Object {
+            serde_json::from_value(
+                json!({"id": "5", "properties": {"hs_timestamp": "2026-06-02T10:00:00Z",
+                "hs_task_type": "CALL"}, "associations": a}),
+            )
+            .unwrap()
+        };
+        // The same deal once per association label.
+        let t = task(
+            &assoc(
+                json!({"deals": {"results": [{"id": "1234567890", "type": "task_to_deal"},
+                                                {"id": "1234567890", "type": "task_to_deal_unlabeled"},
+                                                {"id": "1234567891", "type": "task_to_deal"}]}}),
+            ),
+            &rules(),
+        );
+        assert_eq!(t.deal_id.as_deref(), Some("1234567890"));
+        assert_eq!(
+            task(&assoc(json!({"deals": {"results": []}})), &rules()).deal_id,
+            None
+        );
+        assert_eq!(
+            task(
+                &assoc(
+                    json!({"companies": {"results": [{"id": "77", "type": "task_to_company"}]}})
+                ),
+                &rules()
+            )
+            .deal_id,
+            None
+        );
+        assert_eq!(call(&object(json!({})), &rules()).deal_id, None);
     }
 }

@@ -1,7 +1,9 @@
 //! The `hubspot` source: owners (active and archived), deal pipelines,
 //! deals, calls, meetings, emails, tasks and contacts from the CRM v3 list
 //! endpoints, all pulled at once under the shared limiter (100 records a
-//! page, the list maximum), then mapped (`map.rs`) into the snapshot.
+//! page, the list maximum; deals 50 with their history, the maximum with
+//! `propertiesWithHistory`), activities with their deals' ids
+//! (`associations=deals`), then mapped (`map.rs`) into the snapshot.
 
 mod api;
 pub mod map;
@@ -26,19 +28,25 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
     let progress = Progress::new(api::VENDOR.name);
     let started = std::time::Instant::now();
 
-    let objects = |object: &'static str, props: Vec<&str>| -> Result<List<Object>> {
+    // `extra`: more query parameters (history, associations).
+    let list = |object: &'static str,
+                props: Vec<&str>,
+                limit: &str,
+                extra: &[(&str, &str)]|
+     -> Result<List<Object>> {
         let props = dedup(props).join(",");
-        let url = endpoint(
-            base,
-            &format!("crm/v3/objects/{object}"),
-            &[
-                ("limit", "100"),
-                ("archived", "false"),
-                ("properties", &props),
-            ],
-        )?;
+        let mut params = vec![
+            ("limit", limit),
+            ("archived", "false"),
+            ("properties", props.as_str()),
+        ];
+        params.extend_from_slice(extra);
+        let url = endpoint(base, &format!("crm/v3/objects/{object}"), &params)?;
         Ok(List::new(object, url))
     };
+    let objects = |object, props| list(object, props, "100", &[]);
+    // An engagement with the ids of its deals: no extra request (§1.12).
+    let engagements = |object, props| list(object, props, "100", &[("associations", "deals")]);
     let owners = |object: &'static str, archived: &str| -> Result<List<Owner>> {
         let url = endpoint(
             base,
@@ -58,6 +66,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
         &mapping.forecast_category_property,
     ];
     deal_props.extend(rules.currency_property.as_deref());
+    deal_props.extend(rules.deal_type_property.as_deref());
     let mut contact_props = vec!["createdate", "hubspot_owner_id"];
     contact_props.extend(mapping.first_response_properties.iter().map(String::as_str));
     contact_props.extend(rules.score_property.as_deref());
@@ -66,8 +75,19 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
     let archived = owners("archived owners", "true")?;
     let pipelines: List<Pipeline> =
         List::new("pipelines", endpoint(base, "crm/v3/pipelines/deals", &[])?);
-    let deals = objects("deals", deal_props)?;
-    let calls = objects(
+    // With history HubSpot refuses more than 50 records a page (HTTP 400).
+    let history = map::history_properties(&mapping);
+    let deals = if mapping.history {
+        list(
+            "deals",
+            deal_props,
+            "50",
+            &[("propertiesWithHistory", &history.join(","))],
+        )?
+    } else {
+        objects("deals", deal_props)?
+    };
+    let calls = engagements(
         "calls",
         vec![
             "hs_timestamp",
@@ -76,7 +96,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             "hs_activity_type",
         ],
     )?;
-    let meetings = objects(
+    let meetings = engagements(
         "meetings",
         vec![
             "hs_timestamp",
@@ -87,11 +107,11 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             "hs_activity_type",
         ],
     )?;
-    let emails = objects(
+    let emails = engagements(
         "emails",
         vec!["hs_timestamp", "hs_email_direction", "hubspot_owner_id"],
     )?;
-    let tasks = objects(
+    let tasks = engagements(
         "tasks",
         vec!["hs_timestamp", "hs_task_type", "hubspot_owner_id"],
     )?;

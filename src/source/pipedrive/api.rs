@@ -2,7 +2,8 @@
 //! additional_data}` envelope, v2 lists paged by `next_cursor` (null at the
 //! end), v1 lists paged by `start` (`more_items_in_collection`, under
 //! `additional_data.pagination` or directly under `additional_data`), ids
-//! as integers, times in UTC; the error envelope and the rate-limit
+//! as integers, times in UTC; a deal's changelog (v1, old → new value
+//! pairs, paged by `next_cursor`); the error envelope and the rate-limit
 //! headers. Wire shapes only.
 
 use crate::source::http::{header_duration, header_number, Refusal, Vendor};
@@ -234,6 +235,24 @@ pub struct Activity {
     pub add_time: Field,
     #[serde(default)]
     pub lead_id: Field,
+    /// An integer, or null when the activity is on no deal.
+    #[serde(default)]
+    pub deal_id: Field,
+}
+
+/// One row of `GET /api/v1/deals/{id}/changelog` (§3.9): a field's value
+/// changed from `old_value` to `new_value` at `time` (UTC, "YYYY-MM-DD
+/// HH:MM:SS").
+#[derive(Debug, Deserialize)]
+pub struct Change {
+    #[serde(default)]
+    pub field_key: Field,
+    #[serde(default)]
+    pub old_value: Field,
+    #[serde(default)]
+    pub new_value: Field,
+    #[serde(default)]
+    pub time: Field,
 }
 
 #[derive(Debug, Deserialize)]
@@ -389,6 +408,32 @@ mod tests {
         let users: Envelope<Deal> =
             serde_json::from_str(r#"{"success":true,"data":[{"id":1},{"id":2}]}"#).unwrap();
         assert!(whole.next(&users, &whole.url).is_none());
+    }
+
+    #[test]
+    fn a_changelog_pages_by_next_cursor() {
+        let l: List<Change> = List::new(
+            "deal changes",
+            Url::parse("https://acme.pipedrive.com/api/v1/deals/4211/changelog?limit=500").unwrap(),
+            Paging::Cursor,
+        );
+        let p: Envelope<Change> = serde_json::from_str(
+            r#"{"success":true,"data":[{"field_key":"stage_id","old_value":"1","new_value":"2","actor_user_id":13,
+                "time":"2026-06-01 10:00:00","change_source":"app","change_source_user_agent":null,"is_bulk_update_flag":false}],
+                "additional_data":{"next_cursor":"MTA"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            l.next(&p, &l.url).unwrap().query(),
+            Some("limit=500&cursor=MTA")
+        );
+        let rows = l.records(p).unwrap();
+        assert_eq!(rows[0].new_value.text().as_deref(), Some("2"));
+        let end: Envelope<Change> = serde_json::from_str(
+            r#"{"success":true,"data":[],"additional_data":{"next_cursor":null}}"#,
+        )
+        .unwrap();
+        assert!(l.next(&end, &l.url).is_none());
     }
 
     #[test]

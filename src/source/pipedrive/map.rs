@@ -3,14 +3,18 @@
 //! probabilities percents, times UTC (also without a zone), durations
 //! "HH:MM"; won and lost live on the deal, so closed deals go to two
 //! synthetic closed stages; a deal or lead listed twice (archived while the
-//! lists were read) counts once.
+//! lists were read) counts once; a deal's history comes from its changelog
+//! of old → new value pairs.
 
-use super::api::{Activity, Deal, Lead, Stage as ApiStage, User};
+use super::api::{Activity, Change, Deal, Lead, Stage as ApiStage, User};
 use crate::config::{Lookup, PipedriveMapping};
-use crate::snapshot::{ActivityKind, ForecastCategory, Rep, Stage, When};
-use crate::source::canonical::{category, ActivityRec, DealRec, LeadRec, Mapped};
+use crate::snapshot::{ActivityKind, DealType, ForecastCategory, Rep, Stage, When};
+use crate::source::canonical::{
+    category, deal_type, history, ActivityRec, DealRec, EntryRec, LeadRec, Mapped, Set,
+};
 use crate::source::wire::{date_and_time, hh_mm, Field, Read};
 use anyhow::{anyhow, Result};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -26,6 +30,8 @@ pub struct Raw {
     pub deals: Vec<Deal>,
     pub activities: Vec<Activity>,
     pub leads: Vec<Lead>,
+    /// Each deal's changelog rows by deal id (with `history` only).
+    pub changes: HashMap<String, Vec<Change>>,
 }
 
 /// `[source.pipedrive]`, resolved.
@@ -34,6 +40,8 @@ pub struct Rules {
     pub kinds: Lookup<ActivityKind>,
     pub forecast_field: Option<String>,
     pub categories: Lookup<ForecastCategory>,
+    pub deal_type_field: Option<String>,
+    pub deal_types: Lookup<DealType>,
 }
 
 impl Rules {
@@ -46,6 +54,8 @@ impl Rules {
             forecast_field: Some(m.forecast_category_field.trim().to_string())
                 .filter(|f| !f.is_empty()),
             categories: m.categories().map_err(bad)?,
+            deal_type_field: Some(m.deal_type_field.trim().to_string()).filter(|f| !f.is_empty()),
+            deal_types: m.deal_types().map_err(bad)?,
         })
     }
 
@@ -64,16 +74,52 @@ pub fn map(raw: Raw, r: &Rules, tz: Tz) -> Mapped {
         .filter_map(|a| activity(a, r))
         .collect();
     let first = first_touches(&raw.activities, tz);
+    let untimed = raw
+        .changes
+        .values()
+        .flatten()
+        .filter(|c| instant(&c.time).is_none())
+        .count();
+    let mut notes = Vec::new();
+    if untimed > 0 {
+        notes.push(format!(
+            "pipedrive: {untimed} deal changelog row(s) have no readable time and are left out of the deals' history"
+        ));
+    }
+    let deals = once(&raw.deals, |d| &d.id)
+        .filter_map(|d| {
+            let mut rec = deal(d, r)?;
+            if let Some(rows) = raw.changes.get(&rec.id) {
+                rec.history = deal_history(d, rows, r);
+            }
+            Some(rec)
+        })
+        .collect();
     Mapped {
         reps: raw.users.iter().filter_map(rep).collect(),
         stages: stages(&raw.stages, r),
-        deals: once(&raw.deals, |d| &d.id)
-            .filter_map(|d| deal(d, r))
-            .collect(),
+        deals,
         activities,
         leads: once(&raw.leads, |l| &l.id)
             .map(|l| lead(l, &first))
             .collect(),
+        notes,
+    }
+}
+
+/// The ids of the deals `map` keeps (each once), whose changelogs history
+/// needs.
+pub fn wanted(deals: &[Deal], r: &Rules) -> Vec<String> {
+    once(deals, |d| &d.id)
+        .filter(|d| !deleted(d) && r.in_pipelines(&d.pipeline_id))
+        .filter_map(|d| d.id.text())
+        .collect()
+}
+
+fn instant(f: &Field) -> Option<DateTime<Utc>> {
+    match f.when() {
+        Read::Ok(When::Instant(t)) => Some(t),
+        _ => None,
     }
 }
 
@@ -137,27 +183,45 @@ pub fn stages(list: &[ApiStage], r: &Rules) -> Vec<Stage> {
     out
 }
 
+fn status_of(f: &Field) -> String {
+    f.text().unwrap_or_else(|| "open".into()).to_lowercase()
+}
+
+fn deleted(d: &Deal) -> bool {
+    status_of(&d.status) == "deleted" || d.is_deleted.flag() == Some(true)
+}
+
+/// The canonical stage of a Pipedrive status and stage: won and lost are
+/// the synthetic stages; any other status (open) is the stage.
+fn stage_of(status: &str, stage_id: Option<String>) -> Option<String> {
+    match status {
+        "won" => Some(WON.into()),
+        "lost" => Some(LOST.into()),
+        _ => stage_id,
+    }
+}
+
+/// When the deal was won or lost (`status`), as the deal says.
+fn closed_at(d: &Deal, status: &str) -> Read<When> {
+    let t = if status == "won" {
+        &d.won_time
+    } else {
+        &d.lost_time
+    };
+    t.when().or_else(|| d.close_time.when())
+}
+
 /// A deal of a chosen pipeline (deleted ones are left out). Closed deals
 /// sit in the won or lost stage and close when they were won or lost;
-/// open ones close on their expected date.
+/// open ones close on their expected date. Without its history
+/// (`deal_history`).
 pub fn deal(d: &Deal, r: &Rules) -> Option<DealRec> {
-    let status = d
-        .status
-        .text()
-        .unwrap_or_else(|| "open".into())
-        .to_lowercase();
-    if status == "deleted" || d.is_deleted.flag() == Some(true) || !r.in_pipelines(&d.pipeline_id) {
+    let status = status_of(&d.status);
+    if deleted(d) || !r.in_pipelines(&d.pipeline_id) {
         return None;
     }
     let (stage, close_date) = match status.as_str() {
-        "won" => (
-            WON.to_string(),
-            d.won_time.when().or_else(|| d.close_time.when()),
-        ),
-        "lost" => (
-            LOST.to_string(),
-            d.lost_time.when().or_else(|| d.close_time.when()),
-        ),
+        "won" | "lost" => (stage_of(&status, None).unwrap(), closed_at(d, &status)),
         _ => (
             d.stage_id.text().unwrap_or_default(),
             d.expected_close_date.when(),
@@ -178,7 +242,124 @@ pub fn deal(d: &Deal, r: &Rules) -> Option<DealRec> {
         close_date,
         forecast_category: category(forecast, &r.categories),
         currency: d.currency.text(),
+        deal_type: r.deal_type_field.as_ref().map_or(Read::Missing, |f| {
+            deal_type(d.custom_fields.get(f).and_then(Field::text), &r.deal_types)
+        }),
+        history: Vec::new(),
     })
+}
+
+/// A deal's history from its changelog (MAPPING.md "deal history"): each
+/// change of `stage_id`, `value`, `expected_close_date`, `status` and the
+/// forecast field is an entry at its `time` with the new value, and the
+/// first change of each field also gives its `old_value` at `add_time`
+/// (the value the deal was created with); a field never changed has no
+/// entry. Won and lost are the synthetic stages, closing then — at the
+/// deal's `won_time`/`lost_time` for the change that made it what it is
+/// now, so that the last entry says what the deal says — and a reopened
+/// deal goes back to its stage and expected close date. A stage move or
+/// a new expected date while the deal is closed changes neither until it
+/// is reopened.
+pub fn deal_history(d: &Deal, rows: &[Change], r: &Rules) -> Vec<EntryRec> {
+    let fc = r.forecast_field.as_deref();
+    let key = |c: &Change| c.field_key.text().unwrap_or_default();
+    let mut rows: Vec<(DateTime<Utc>, String, &Change)> = rows
+        .iter()
+        .filter_map(|c| {
+            let k = key(c);
+            let known = matches!(
+                k.as_str(),
+                "stage_id" | "value" | "expected_close_date" | "status"
+            ) || Some(k.as_str()) == fc;
+            Some((instant(&c.time)?, k, c)).filter(|_| known)
+        })
+        .collect();
+    rows.sort_by_key(|(t, _, _)| *t);
+    let Some(first_time) = rows.first().map(|(t, _, _)| *t) else {
+        return Vec::new();
+    };
+    // Each field as the deal was created: the first change's old value,
+    // else (never changed) what it is now.
+    let first_old = |k: &str| {
+        rows.iter()
+            .find(|(_, rk, _)| rk == k)
+            .map(|(_, _, c)| &c.old_value)
+    };
+    let changed = |k: &str| first_old(k).is_some();
+    let custom = |f: &str| d.custom_fields.get(f).cloned().unwrap_or_default();
+    let mut stage_id = first_old("stage_id").unwrap_or(&d.stage_id).text();
+    let mut status = status_of(first_old("status").unwrap_or(&d.status));
+    let mut expected = first_old("expected_close_date")
+        .unwrap_or(&d.expected_close_date)
+        .when();
+    let created = instant(&d.add_time).unwrap_or(first_time).min(first_time);
+    let mut sets = Vec::new();
+    let open = |s: &str| s != "won" && s != "lost";
+    if changed("stage_id") || changed("status") {
+        sets.extend(stage_of(&status, stage_id.clone()).map(|s| (created, Set::Stage(s))));
+    }
+    if changed("expected_close_date") || changed("status") {
+        let close = if open(&status) {
+            expected.clone()
+        } else {
+            closed_at(d, &status)
+        };
+        if !close.is_missing() {
+            sets.push((created, Set::CloseDate(close)));
+        }
+    }
+    if changed("value") {
+        let v = first_old("value").unwrap_or(&d.value);
+        sets.push((created, Set::Amount(v.number())));
+    }
+    if let Some(f) = fc.filter(|f| changed(f)) {
+        let old = first_old(f).cloned().unwrap_or_else(|| custom(f));
+        sets.push((created, Set::Category(category(old.text(), &r.categories))));
+    }
+    let last_status = rows.iter().rposition(|(_, k, _)| k == "status");
+    let now = status_of(&d.status);
+    for (i, (at, k, c)) in rows.iter().enumerate() {
+        let at = *at;
+        match k.as_str() {
+            "stage_id" => {
+                stage_id = c.new_value.text();
+                if open(&status) {
+                    sets.extend(stage_id.clone().map(|s| (at, Set::Stage(s))));
+                }
+            }
+            "status" => {
+                status = status_of(&c.new_value);
+                if !open(&status) {
+                    let close = if Some(i) == last_status && status == now {
+                        closed_at(d, &status)
+                    } else {
+                        Read::Ok(When::Instant(at))
+                    };
+                    sets.push((at, Set::Stage(stage_of(&status, None).unwrap())));
+                    if !close.is_missing() {
+                        sets.push((at, Set::CloseDate(close)));
+                    }
+                } else if status == "open" {
+                    sets.extend(stage_id.clone().map(|s| (at, Set::Stage(s))));
+                    if !expected.is_missing() {
+                        sets.push((at, Set::CloseDate(expected.clone())));
+                    }
+                }
+            }
+            "expected_close_date" => {
+                expected = c.new_value.when();
+                if open(&status) && !expected.is_missing() {
+                    sets.push((at, Set::CloseDate(expected.clone())));
+                }
+            }
+            "value" => sets.push((at, Set::Amount(c.new_value.number()))),
+            _ => sets.push((
+                at,
+                Set::Category(category(c.new_value.text(), &r.categories)),
+            )),
+        }
+    }
+    history(sets)
 }
 
 fn when_of(a: &Activity) -> Read<When> {
@@ -207,6 +388,7 @@ pub fn activity(a: &Activity, r: &Rules) -> Option<ActivityRec> {
         at: when_of(a),
         duration_minutes: hh_mm(&a.duration.text().unwrap_or_default()),
         outcome: None,
+        deal_id: a.deal_id.text(),
     })
 }
 
@@ -469,5 +651,253 @@ mod tests {
         assert_eq!(m.deals.len(), 1);
         let leads: Vec<&str> = m.leads.iter().map(|l| l.id.as_str()).collect();
         assert_eq!(leads, vec!["l1", "l2"]);
+    }
+
+    #[test]
+    fn deal_type_from_a_custom_field_and_activities_deal() {
+        let m = PipedriveMapping {
+            deal_type_field: "f00d".into(),
+            deal_types: [
+                ("41".to_string(), "renewal".to_string()),
+                ("New".to_string(), "new_business".to_string()),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let r = Rules::new(&m).unwrap();
+        let typed = |v: serde_json::Value, r: &Rules| {
+            let mut d = deal_json();
+            d["custom_fields"] = json!({"f00d": v});
+            deal(&serde_json::from_value(d).unwrap(), r)
+                .unwrap()
+                .deal_type
+        };
+        assert_eq!(typed(json!(41), &r), Read::Ok(DealType::Renewal));
+        assert_eq!(typed(json!("new"), &r), Read::Ok(DealType::NewBusiness));
+        assert_eq!(typed(json!(43), &r), Read::Bad("43".into()));
+        assert_eq!(typed(json!(null), &r), Read::Missing);
+        // No field configured: no deal types.
+        assert_eq!(typed(json!(41), &rules()), Read::Missing);
+        let a = activity(&serde_json::from_value(activity_json()).unwrap(), &rules()).unwrap();
+        assert_eq!(a.deal_id.as_deref(), Some("4211"));
+        let mut none = activity_json();
+        none["deal_id"] = json!(null);
+        let a = activity(&serde_json::from_value(none).unwrap(), &rules()).unwrap();
+        assert_eq!(a.deal_id, None);
+    }
+
+    fn change(key: &str, old: serde_json::Value, new: serde_json::Value, time: &str) -> Change {
+        serde_json::from_value(json!({"field_key": key, "old_value": old, "new_value": new,
+            "actor_user_id": 13, "time": time, "change_source": "app", "change_source_user_agent": null,
+            "is_bulk_update_flag": false}))
+        .unwrap()
+    }
+
+    fn won_deal() -> Deal {
+        // Won on 2026-06-30 (edited won_time), expected 2026-07-31.
+        let mut d = deal_json();
+        d["expected_close_date"] = json!("2026-07-31");
+        serde_json::from_value(d).unwrap()
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn date(s: &str) -> Option<Read<When>> {
+        Some(Read::Ok(When::Date(s.parse().unwrap())))
+    }
+
+    #[test]
+    fn changelog_pairs_become_history_with_the_created_values_at_add_time() {
+        let rows = [
+            change(
+                "value",
+                json!("12000"),
+                json!("15000"),
+                "2026-06-10 08:00:00",
+            ),
+            change("stage_id", json!("2"), json!("4"), "2026-05-20 11:00:00"),
+            change(
+                "title",
+                json!("Acme"),
+                json!("Acme renewal"),
+                "2026-05-21 11:00:00",
+            ),
+            change(
+                "expected_close_date",
+                json!("2026-08-31"),
+                json!("2026-07-31"),
+                "2026-05-20 11:00:00",
+            ),
+            change("status", json!("open"), json!("won"), "2026-06-30 16:00:01"),
+        ];
+        let h = deal_history(&won_deal(), &rows, &rules());
+        let times: Vec<DateTime<Utc>> = h.iter().map(|e| e.at).collect();
+        assert_eq!(
+            times,
+            vec![
+                t("2026-05-02T09:15:22Z"),
+                t("2026-05-20T11:00:00Z"),
+                t("2026-06-10T08:00:00Z"),
+                t("2026-06-30T16:00:01Z")
+            ]
+        );
+        assert_eq!(
+            h[0],
+            EntryRec {
+                at: times[0],
+                stage: Some("2".into()),
+                amount: Some(Read::Ok(Decimal::from(12000))),
+                close_date: date("2026-08-31"),
+                forecast_category: None,
+            }
+        );
+        assert_eq!(
+            (h[1].stage.as_deref(), h[1].close_date.clone()),
+            (Some("4"), date("2026-07-31"))
+        );
+        assert_eq!(h[2].amount, Some(Read::Ok(Decimal::from(15000))));
+        // Won: the synthetic stage, closing when the deal says it was won.
+        assert_eq!(
+            (h[3].stage.as_deref(), h[3].close_date.clone()),
+            (Some(WON), Some(at(2026, 6, 30, 16, 0, 1)))
+        );
+    }
+
+    #[test]
+    fn a_deal_won_without_other_changes_was_open_in_its_stage_before() {
+        let rows = [change(
+            "status",
+            json!("open"),
+            json!("won"),
+            "2026-06-30 16:00:01",
+        )];
+        let h = deal_history(&won_deal(), &rows, &rules());
+        assert_eq!(h.len(), 2);
+        assert_eq!(
+            (
+                h[0].stage.as_deref(),
+                h[0].close_date.clone(),
+                h[0].amount.clone()
+            ),
+            (Some("4"), date("2026-07-31"), None)
+        );
+        assert_eq!(h[1].stage.as_deref(), Some(WON));
+    }
+
+    #[test]
+    fn reopened_deals_go_back_to_their_stage_and_expected_date() {
+        let mut d = deal_json();
+        d["status"] = json!("open");
+        d["won_time"] = json!(null);
+        d["stage_id"] = json!(5);
+        d["expected_close_date"] = json!("2026-09-30");
+        let d: Deal = serde_json::from_value(d).unwrap();
+        let rows = [
+            change(
+                "status",
+                json!("open"),
+                json!("lost"),
+                "2026-06-01 10:00:00",
+            ),
+            // Moved while lost: nothing changes until it is reopened.
+            change("stage_id", json!("4"), json!("5"), "2026-06-02 10:00:00"),
+            change(
+                "expected_close_date",
+                json!("2026-06-30"),
+                json!("2026-09-30"),
+                "2026-06-02 10:00:00",
+            ),
+            change(
+                "status",
+                json!("lost"),
+                json!("open"),
+                "2026-06-03 10:00:00",
+            ),
+        ];
+        let h = deal_history(&d, &rows, &rules());
+        assert_eq!(h.len(), 3, "{h:#?}");
+        assert_eq!(
+            (h[0].stage.as_deref(), h[0].close_date.clone()),
+            (Some("4"), date("2026-06-30"))
+        );
+        // Lost earlier than it is now (open): it closed when it was lost.
+        assert_eq!(
+            (h[1].stage.as_deref(), h[1].close_date.clone()),
+            (Some(LOST), Some(at(2026, 6, 1, 10, 0, 0)))
+        );
+        assert_eq!(
+            (h[2].stage.as_deref(), h[2].close_date.clone()),
+            (Some("5"), date("2026-09-30"))
+        );
+    }
+
+    #[test]
+    fn forecast_field_changes_and_deals_without_changes() {
+        let m = PipedriveMapping {
+            forecast_category_field: "abc123".into(),
+            forecast_categories: [("27".to_string(), "commit".to_string())].into(),
+            ..Default::default()
+        };
+        let r = Rules::new(&m).unwrap();
+        let rows = [change(
+            "abc123",
+            json!(null),
+            json!("27"),
+            "2026-06-01 10:00:00",
+        )];
+        let h = deal_history(&won_deal(), &rows, &r);
+        let cats: Vec<Option<Read<ForecastCategory>>> =
+            h.iter().map(|e| e.forecast_category.clone()).collect();
+        assert_eq!(
+            cats,
+            vec![
+                Some(Read::Missing),
+                Some(Read::Ok(ForecastCategory::Commit))
+            ]
+        );
+        // Without the field configured, its changes are not history.
+        assert!(deal_history(&won_deal(), &rows, &rules()).is_empty());
+        let title = [change(
+            "title",
+            json!("A"),
+            json!("B"),
+            "2026-06-01 10:00:00",
+        )];
+        assert!(deal_history(&won_deal(), &title, &rules()).is_empty());
+        assert!(deal_history(&won_deal(), &[], &rules()).is_empty());
+    }
+
+    #[test]
+    fn history_joins_its_deal_and_unreadable_times_are_noted() {
+        let mut other = deal_json();
+        other["id"] = json!(4212);
+        other["pipeline_id"] = json!(2);
+        let deals: Vec<Deal> =
+            serde_json::from_value(json!([deal_json(), deal_json(), other])).unwrap();
+        let only_one = Rules::new(&PipedriveMapping {
+            pipelines: vec![1],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(wanted(&deals, &only_one), vec!["4211".to_string()]);
+        let raw = Raw {
+            deals,
+            changes: [(
+                "4211".to_string(),
+                vec![
+                    change("value", json!(1), json!(2), "2026-06-01 10:00:00"),
+                    change("value", json!(2), json!(3), "yesterday"),
+                ],
+            )]
+            .into(),
+            ..Default::default()
+        };
+        let m = map(raw, &only_one, chrono_tz::UTC);
+        assert_eq!(m.deals.len(), 1);
+        assert_eq!(m.deals[0].history.len(), 2);
+        assert_eq!(m.notes.len(), 1);
+        assert!(m.notes[0].starts_with("pipedrive: 1 deal changelog row(s)"));
     }
 }

@@ -1,28 +1,145 @@
 //! The Salesforce REST query resource as it answers (shared/crm/README.md
 //! §2): batches of up to 2,000 records with a relative `nextRecordsUrl`
 //! until `done` is true, records keyed by field API name (plus an
-//! `attributes` object), errors as a JSON array. Wire shapes only.
+//! `attributes` object, and relationship fields as nested records),
+//! errors as a JSON array. Wire shapes only.
 
 use crate::source::http::{Refusal, Vendor};
 use crate::source::paging::Listing;
 use crate::source::wire::Field;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::fmt;
 use url::Url;
 
-/// A record: field API name → value.
-pub type Record = HashMap<String, Field>;
+/// A record: field API name → value. A relationship field (`SELECT
+/// UserRole.Name FROM User` answers `"UserRole": {"attributes": …,
+/// "Name": "EMEA Sales"}`) is kept under its path, `UserRole.Name`; a null
+/// relationship is `UserRole` = null. `attributes` are left out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record(pub HashMap<String, Field>);
+
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut fields = HashMap::new();
+        d.deserialize_map(Fields {
+            prefix: None,
+            out: &mut fields,
+        })?;
+        Ok(Record(fields))
+    }
+}
+
+/// The fields of a record, or of a nested one under `prefix`.
+struct Fields<'a> {
+    prefix: Option<&'a str>,
+    out: &'a mut HashMap<String, Field>,
+}
+
+impl<'de> Visitor<'de> for Fields<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a record")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        while let Some(key) = a.next_key::<String>()? {
+            if key == "attributes" {
+                a.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let name = match self.prefix {
+                Some(p) => format!("{p}.{key}"),
+                None => key,
+            };
+            a.next_value_seed(Value {
+                name,
+                out: &mut *self.out,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// One field's value: a scalar is kept, a nested record flattened.
+struct Value<'a> {
+    name: String,
+    out: &'a mut HashMap<String, Field>,
+}
+
+impl<'de> DeserializeSeed<'de> for Value<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Value<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.out.insert(self.name, Field::Null);
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.out.insert(self.name, Field::Null);
+        Ok(())
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<(), E> {
+        self.out.insert(self.name, Field::Bool(b));
+        Ok(())
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<(), E> {
+        self.out.insert(self.name, Field::Num(n as f64));
+        Ok(())
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<(), E> {
+        self.out.insert(self.name, Field::Num(n as f64));
+        Ok(())
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<(), E> {
+        self.out.insert(self.name, Field::Num(n));
+        Ok(())
+    }
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        self.out.insert(self.name, Field::Str(s.to_owned()));
+        Ok(())
+    }
+    fn visit_string<E>(self, s: String) -> Result<(), E> {
+        self.out.insert(self.name, Field::Str(s));
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+        while a.next_element::<IgnoredAny>()?.is_some() {}
+        self.out.insert(self.name, Field::Other);
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<(), A::Error> {
+        Fields {
+            prefix: Some(&self.name),
+            out: self.out,
+        }
+        .visit_map(a)
+    }
+}
 
 static NULL: Field = Field::Null;
 
-/// A field of a record; names are matched exactly, then ignoring case (a
-/// configured field may be written in another case than the API's).
+/// A field of a record (a relationship path such as `UserRole.Name` too);
+/// names are matched exactly, then ignoring case (a configured field may
+/// be written in another case than the API's).
 pub fn get<'a>(r: &'a Record, name: &str) -> &'a Field {
-    r.get(name)
+    r.0.get(name)
         .or_else(|| {
-            r.iter()
+            r.0.iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v)
         })
@@ -150,6 +267,27 @@ pub static VENDOR: Vendor = Vendor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relationship_fields_are_kept_under_their_path() {
+        let r: Record = serde_json::from_str(
+            r#"{"attributes": {"type": "User", "url": "/services/data/v62.0/sobjects/User/005"},
+                "Id": "005", "IsActive": true, "CallDurationInSeconds": 420,
+                "UserRole": {"attributes": {"type": "UserRole", "url": "/services/data/v62.0/sobjects/UserRole/00E"},
+                             "Name": "EMEA Sales", "Parent": {"Name": "Sales"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(get(&r, "userrole.name"), &Field::Str("EMEA Sales".into()));
+        assert_eq!(get(&r, "UserRole.Parent.Name"), &Field::Str("Sales".into()));
+        assert_eq!(get(&r, "IsActive"), &Field::Bool(true));
+        assert_eq!(get(&r, "CallDurationInSeconds"), &Field::Num(420.0));
+        assert!(!r.0.contains_key("attributes"));
+        let none: Record =
+            serde_json::from_str(r#"{"Id": "006", "UserRole": null, "Tags": [1, 2]}"#).unwrap();
+        assert_eq!(get(&none, "UserRole.Name"), &Field::Null);
+        assert_eq!(get(&none, "UserRole"), &Field::Null);
+        assert_eq!(get(&none, "Tags"), &Field::Other);
+    }
 
     #[test]
     fn errors_are_an_array() {

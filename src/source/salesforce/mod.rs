@@ -1,8 +1,8 @@
 //! The `salesforce` source: User, OpportunityStage, Opportunity, Task,
-//! Event and Lead through SOQL queries on the REST query resource (Task and
-//! Event on queryAll, which also returns archived activities; up to 2,000
-//! records a batch), all at once under the shared limiter, then mapped
-//! (`map.rs`) into the snapshot.
+//! Event, Lead and (deal history) OpportunityHistory through SOQL queries
+//! on the REST query resource (Task and Event on queryAll, which also
+//! returns archived activities; up to 2,000 records a batch), all at once
+//! under the shared limiter, then mapped (`map.rs`) into the snapshot.
 
 mod api;
 pub mod map;
@@ -42,11 +42,13 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
     let progress = Progress::new(api::VENDOR.name);
     let started = std::time::Instant::now();
 
-    // `resource`: "query", or "queryAll" (also archived and deleted rows).
+    // `resource`: "query", or "queryAll" (also archived and deleted rows);
+    // `order`: an ORDER BY list.
     let query = |resource: &str,
                  object: &'static str,
                  fields: &[&str],
-                 filter: Option<&str>|
+                 filter: Option<&str>,
+                 order: Option<&str>|
      -> Result<Query> {
         let mut seen = std::collections::HashSet::new();
         let fields: Vec<&str> = fields
@@ -57,6 +59,9 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
         let mut soql = format!("SELECT {} FROM {object}", fields.join(", "));
         if let Some(f) = filter.map(str::trim).filter(|f| !f.is_empty()) {
             soql.push_str(&format!(" WHERE {f}"));
+        }
+        if let Some(o) = order {
+            soql.push_str(&format!(" ORDER BY {o}"));
         }
         let first = endpoint(
             instance_text,
@@ -72,8 +77,9 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
     let users = query(
         "query",
         "User",
-        &["Id", "Name", "Email", "IsActive"],
+        &["Id", "Name", "Email", "IsActive", &mapping.team_field],
         Some(&mapping.user_filter),
+        None,
     )?;
     let stages = query(
         "query",
@@ -87,6 +93,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             "IsWon",
             "SortOrder",
         ],
+        None,
         None,
     )?;
     let opportunities = query(
@@ -102,9 +109,38 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             "OwnerId",
             &mapping.forecast_category_field,
             &mapping.currency_field,
+            &mapping.deal_type_field,
         ],
         mapping.opportunity_filter.as_deref(),
+        None,
     )?;
+    // Every change of stage, amount, close date or forecast category, with
+    // the values then (§2.5), of the opportunities pulled.
+    let history_filter = mapping
+        .opportunity_filter
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(|f| format!("OpportunityId IN (SELECT Id FROM Opportunity WHERE {f})"));
+    let history = mapping
+        .history
+        .then(|| {
+            query(
+                "query",
+                "OpportunityHistory",
+                &[
+                    "OpportunityId",
+                    "CreatedDate",
+                    "StageName",
+                    "Amount",
+                    "CloseDate",
+                    "ForecastCategory",
+                ],
+                history_filter.as_deref(),
+                Some("OpportunityId, CreatedDate"),
+            )
+        })
+        .transpose()?;
     // Salesforce archives events and closed tasks older than a year, and
     // the query resource leaves archived rows out; queryAll returns them,
     // and deleted ones too, hence IsDeleted = false ("QueryAll also
@@ -117,6 +153,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             "Id",
             "OwnerId",
             "WhoId",
+            "WhatId",
             "Type",
             "TaskSubtype",
             "ActivityDate",
@@ -124,6 +161,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             "CallDurationInSeconds",
         ],
         Some(LIVE),
+        None,
     )?;
     let events = query(
         "queryAll",
@@ -132,6 +170,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             "Id",
             "OwnerId",
             "WhoId",
+            "WhatId",
             "Type",
             "EventSubtype",
             "ActivityDate",
@@ -140,6 +179,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             "CreatedDate",
         ],
         Some(LIVE),
+        None,
     )?;
     let leads = query(
         "query",
@@ -152,16 +192,24 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
             &mapping.score_field,
         ],
         None,
+        None,
     )?;
 
     let (h, p) = (&http, &progress);
-    let (users, stages, opportunities, tasks, events, leads) = futures::try_join!(
+    let history = async {
+        match &history {
+            Some(q) => q.pull_all(h, p).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let (users, stages, opportunities, tasks, events, leads, history) = futures::try_join!(
         users.pull_all(h, p),
         stages.pull_all(h, p),
         opportunities.pull_all(h, p),
         tasks.pull_all(h, p),
         events.pull_all(h, p),
         leads.pull_all(h, p),
+        history,
     )?;
     let raw = map::Raw {
         users,
@@ -170,6 +218,7 @@ pub async fn pull(s: &Settings, tuning: &Tuning) -> Result<Pulled> {
         tasks,
         events,
         leads,
+        history,
     };
     super::finish(&http, started, s, || map::map(raw, &rules))
 }
