@@ -164,7 +164,7 @@ fn bar_cells(html: &str) -> Vec<(String, String)> {
             .map(|i| i + name.len() + 3)?;
         Some(cell[at..at + cell[at..].find('"')?].to_string())
     };
-    html.split("<td class=\"bar\"")
+    html.split("<td class=\"bar")
         .skip(1)
         .map(|cell| {
             let cell = &cell[..cell.find('>').unwrap()];
