@@ -27,9 +27,10 @@ static EMBEDDED_FONT: &[u8] = include_bytes!("../../assets/fonts/NanumGothic.ttf
 /// Drawn at SCALE × the displayed size.
 const SCALE: u32 = 2;
 pub const QUADRANT_SIZE: (u32, u32) = (600, 380);
-pub const FORECAST_WIDTH: u32 = 600;
-/// The track record and team charts are narrower, with larger words, so
-/// that they stay readable when a phone shrinks them (to about 336 px).
+/// The forecast and team bars are narrower than the page, with larger
+/// words, so that they stay readable when a phone shrinks them.
+pub const FORECAST_WIDTH: u32 = 440;
+/// The track record chart likewise (a phone shows it at about 336 px).
 pub const TRACK_WIDTH: u32 = 440;
 const TRACK_PLOT_HEIGHT: u32 = 230;
 pub const TEAMS_WIDTH: u32 = 440;
@@ -46,18 +47,15 @@ struct BarSizes {
 
 const FORECAST_SIZES: BarSizes = BarSizes {
     width: FORECAST_WIDTH,
-    row: 34,
-    name: 14,
-    value: 13,
-    tick: 12,
+    row: 36,
+    name: 16,
+    value: 15,
+    tick: 14,
 };
 
 const TEAMS_SIZES: BarSizes = BarSizes {
     width: TEAMS_WIDTH,
-    row: 36,
-    name: 16,
-    value: 16,
-    tick: 14,
+    ..FORECAST_SIZES
 };
 
 /// The data the charts draw.
@@ -918,8 +916,8 @@ mod tests {
     fn forecast_chart_has_a_row_per_bar() {
         let f = ChartFont::load(None).unwrap();
         let c = forecast(&data(&[]), &f).unwrap();
-        assert_eq!((c.width, c.height), (600, 110));
-        assert_eq!(pixels(&c.png).dimensions(), (1200, 220));
+        assert_eq!((c.width, c.height), (440, 112));
+        assert_eq!(pixels(&c.png).dimensions(), (880, 224));
     }
 
     fn track_data(first: &str) -> ChartData {
