@@ -942,6 +942,24 @@ async fn revenue_by_type_and_follow_up_discipline() {
     }
 }
 
+/// When no won deal has a type the split says nothing, and the report
+/// says so instead of showing an expansion share of 0 as a finding.
+#[tokio::test]
+async fn revenue_without_deal_types_is_said_not_split() {
+    let fx = Fixture::with_crm("to = []", "", |crm| {
+        for d in crm["deals"].as_array_mut().unwrap() {
+            d.as_object_mut().unwrap().remove("type");
+        }
+    });
+    fx.run("2026-06", "2026-07-01", |_| {}).await;
+    let t = fx.read("reports/vectors/2026-06/report.txt");
+    assert!(
+        t.contains("== Where revenue came from ==\nNo deal won has a type in the CRM data, so this split and the expansion share say nothing yet"),
+        "{t}"
+    );
+    assert!(t.contains("No type in the CRM      [####################]      $193,024.75"));
+}
+
 /// The organisation's report shows the teams side by side (issue 12),
 /// with the rows of report.json and a chart; a team's report names its
 /// team in its title and has no Teams section; without teams there is none.

@@ -203,10 +203,17 @@ pub(super) fn revenue(i: &Input, fm: &Fmt) -> RevenueView {
         .collect();
     RevenueView {
         rows,
-        none: k
-            .won_revenue
-            .is_zero()
-            .then(|| fill(&t.get("revenue_none"), &[("period", &f.period.label())])),
+        none: if k.won_revenue.is_zero() {
+            Some(fill(
+                &t.get("revenue_none"),
+                &[("period", &f.period.label())],
+            ))
+        } else if k.won_revenue_by_type.untyped == k.won_revenue {
+            // Nothing typed: the split and the expansion share say nothing.
+            Some(t.get("revenue_untyped"))
+        } else {
+            None
+        },
         expansion: Kpi {
             key: "expansion_share",
             label: t.get("expansion_share"),

@@ -170,7 +170,7 @@ pub struct GoalRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct RevenueView {
     pub rows: Vec<TypeRow>,
-    /// Set when nothing was won.
+    /// Set when nothing was won, or nothing won has a type.
     pub none: Option<String>,
     pub expansion: Kpi,
 }
