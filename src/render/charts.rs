@@ -1,6 +1,6 @@
-//! The report's charts as PNG bytes: the rep quadrant scatter, the
-//! forecast bars, the forecast track record (accuracy per method over the
-//! last periods) and attainment by team. Drawn with plotters on an in-memory bitmap, with a font
+//! The report's charts as PNG bytes: the rep quadrant scatter (here), the
+//! forecast and team bars (`bars`) and the forecast track record
+//! (`track`). Drawn with plotters on an in-memory bitmap, with a font
 //! built into the binary (Nanum Gothic, SIL OFL: Latin and Hangul glyphs),
 //! so a chart looks the same on a machine with no fonts installed.
 //! `chart_font` in the config replaces it.
@@ -12,7 +12,7 @@ use super::format;
 use super::labels::Labels;
 use super::model::{f64_of, fill, method_name, Input, QUADRANTS};
 use super::sections;
-use super::view::{ChartData, ForecastBar, QuadrantPoint, TrackChart};
+use super::view::{ChartData, ForecastBar, QuadrantPoint};
 use crate::metrics::Method;
 use crate::metrics::Quadrant;
 use anyhow::{anyhow, Context, Result};
@@ -22,41 +22,17 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+mod bars;
+mod track;
+
+pub use bars::{forecast, teams, FORECAST_WIDTH, TEAMS_WIDTH};
+pub use track::{track, TRACK_WIDTH};
+
 static EMBEDDED_FONT: &[u8] = include_bytes!("../../assets/fonts/NanumGothic.ttf");
 
 /// Drawn at SCALE × the displayed size.
 const SCALE: u32 = 2;
 pub const QUADRANT_SIZE: (u32, u32) = (600, 380);
-/// The forecast and team bars are narrower than the page, with larger
-/// words, so that they stay readable when a phone shrinks them.
-pub const FORECAST_WIDTH: u32 = 440;
-/// The track record chart likewise (a phone shows it at about 336 px).
-pub const TRACK_WIDTH: u32 = 440;
-const TRACK_PLOT_HEIGHT: u32 = 230;
-pub const TEAMS_WIDTH: u32 = 440;
-
-/// Sizes of a horizontal bar chart, in displayed pixels.
-#[derive(Clone, Copy)]
-struct BarSizes {
-    width: u32,
-    row: u32,
-    name: u32,
-    value: u32,
-    tick: u32,
-}
-
-const FORECAST_SIZES: BarSizes = BarSizes {
-    width: FORECAST_WIDTH,
-    row: 36,
-    name: 16,
-    value: 15,
-    tick: 14,
-};
-
-const TEAMS_SIZES: BarSizes = BarSizes {
-    width: TEAMS_WIDTH,
-    ..FORECAST_SIZES
-};
 
 /// The data the charts draw.
 pub fn data(i: &Input, t: &Labels) -> ChartData {
@@ -477,349 +453,10 @@ fn quadrant_index(q: Quadrant) -> usize {
     }
 }
 
-/// A row of a horizontal bar chart; no value draws only the label.
-struct HBar<'a> {
-    name: &'a str,
-    value: Option<f64>,
-    label: &'a str,
-}
-
-/// The forecast chart: one bar per method, the team quota as a line.
-pub fn forecast(d: &ChartData, font: &ChartFont) -> Result<Chart> {
-    let rows: Vec<HBar> = d
-        .bars
-        .iter()
-        .map(|b| HBar {
-            name: &b.name,
-            value: Some(b.value),
-            label: &b.label,
-        })
-        .collect();
-    let cur = d.currency.clone();
-    let tick = move |v: f64| {
-        format::money_short(
-            &cur,
-            rust_decimal::Decimal::from_f64_retain(v).unwrap_or_default(),
-        )
-    };
-    let quota = d.quota.as_ref().map(|(v, l)| (*v, l.as_str()));
-    hbars("forecast", &rows, quota, &tick, font, FORECAST_SIZES)
-}
-
-/// Attainment by team: one bar per team, 100 % of quota as a line; a team
-/// without quota has its name and "no quota" and no bar.
-pub fn teams(d: &ChartData, font: &ChartFont) -> Result<Chart> {
-    let rows: Vec<HBar> = d
-        .teams
-        .iter()
-        .map(|b| HBar {
-            name: &b.name,
-            value: b.value,
-            label: &b.label,
-        })
-        .collect();
-    hbars(
-        "teams",
-        &rows,
-        Some((1.0, d.quota_line.as_str())),
-        &|v| format::pct0(v),
-        font,
-        TEAMS_SIZES,
-    )
-}
-
-fn hbars(
-    name: &'static str,
-    rows: &[HBar],
-    line: Option<(f64, &str)>,
-    tick: &dyn Fn(f64) -> String,
-    font: &ChartFont,
-    z: BarSizes,
-) -> Result<Chart> {
-    let n = rows.len().max(1) as u32;
-    let height = 40 + n * z.row + 36;
-    let (w, h) = (z.width * SCALE, height * SCALE);
-    check_glyphs(font, rows.iter().map(|b| b.name));
-    let mut buf = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err)?;
-        draw_hbars(&root, rows, line, tick, font, z, (w as i32, h as i32)).map_err(plot_err)?;
-        root.present().map_err(plot_err)?;
-    }
-    Ok(Chart {
-        name,
-        png: encode_png(&buf, w, h)?,
-        width: z.width,
-        height,
-    })
-}
-
-fn draw_hbars(
-    root: &Area,
-    rows: &[HBar],
-    line: Option<(f64, &str)>,
-    tick: &dyn Fn(f64) -> String,
-    font: &ChartFont,
-    z: BarSizes,
-    (w, h): (i32, i32),
-) -> DrawResult {
-    let s = SCALE as i32;
-    let name_style = font.style(z.name, INK);
-    let value_style = font.style(z.value, INK);
-    let tick_style = font.style(z.tick, MUTED);
-    let mut name_w = 0;
-    for b in rows {
-        name_w = name_w.max(root.estimate_text_size(b.name, &name_style)?.0 as i32);
-    }
-    let left = name_w + 20 * s;
-    let right = w - 70 * s;
-    let (top, bottom) = (36 * s, h - 30 * s);
-    let top_value = rows
-        .iter()
-        .filter_map(|b| b.value)
-        .chain(line.map(|l| l.0))
-        .fold(1.0, f64::max);
-    let step = nice_step(top_value / 4.0);
-    let max = (top_value / step).ceil() * step;
-    let x = |v: f64| left + ((v.max(0.0) / max) * (right - left) as f64).round() as i32;
-
-    // Gridlines and ticks on round values.
-    let mut v = 0.0;
-    while v <= max + step / 2.0 {
-        let px = x(v);
-        root.draw(&PathElement::new(
-            vec![(px, top), (px, bottom)],
-            GRID.stroke_width(1),
-        ))?;
-        root.draw(&Text::new(
-            tick(v),
-            (px, bottom + 6 * s),
-            tick_style.pos(Pos::new(HPos::Center, VPos::Top)),
-        ))?;
-        v += step;
-    }
-    // The reference line goes behind the bars, its label above them.
-    if let Some((q, label)) = line {
-        let px = x(q);
-        let dash = 8 * s;
-        let mut y = top - 6 * s;
-        while y < bottom {
-            root.draw(&PathElement::new(
-                vec![(px, y), (px, (y + dash).min(bottom))],
-                QUOTA.stroke_width(2 * SCALE),
-            ))?;
-            y += dash * 2;
-        }
-        let anchor = if px > w / 2 { HPos::Right } else { HPos::Left };
-        let dx = if matches!(anchor, HPos::Right) {
-            -6 * s
-        } else {
-            6 * s
-        };
-        root.draw(&Text::new(
-            label.to_string(),
-            (px + dx, 8 * s),
-            font.style(z.value, QUOTA).pos(Pos::new(anchor, VPos::Top)),
-        ))?;
-    }
-    let row_h = (bottom - top) / rows.len().max(1) as i32;
-    for (i, b) in rows.iter().enumerate() {
-        let cy = top + row_h * i as i32 + row_h / 2;
-        let bh = (row_h as f64 * 0.6) as i32;
-        root.draw(&Text::new(
-            b.name.to_string(),
-            (left - 10 * s, cy),
-            name_style.pos(Pos::new(HPos::Right, VPos::Center)),
-        ))?;
-        let (vx, style) = match b.value {
-            Some(v) => {
-                root.draw(&Rectangle::new(
-                    [(left, cy - bh / 2), (x(v).max(left + s), cy + bh / 2)],
-                    BAR.filled(),
-                ))?;
-                (x(v) + 6 * s, value_style.clone())
-            }
-            None => (left + 6 * s, font.style(z.value, MUTED)),
-        };
-        // A white backing keeps the value readable over the reference line.
-        let (tw, th) = root.estimate_text_size(b.label, &style)?;
-        root.draw(&Rectangle::new(
-            [
-                (vx - 2 * s, cy - th as i32 / 2 - s),
-                (vx + tw as i32 + 2 * s, cy + th as i32 / 2 + s),
-            ],
-            WHITE.filled(),
-        ))?;
-        root.draw(&Text::new(
-            b.label.to_string(),
-            (vx, cy),
-            style.pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-    }
-    Ok(())
-}
-
-/// One colour per forecast method, in `Method::ALL` order (the legend and
-/// the lines of the track record).
-const METHOD_COLOURS: [RGBColor; 5] = [
-    RGBColor(0x25, 0x63, 0xeb),
-    RGBColor(0xea, 0x58, 0x0c),
-    RGBColor(0x16, 0xa3, 0x4a),
-    RGBColor(0x93, 0x33, 0xea),
-    RGBColor(0x0e, 0x74, 0x90),
-];
-
-/// Size of the words of the track chart, and the height of a legend row.
-const TRACK_TEXT: u32 = 16;
-const LEGEND_ROW: u32 = 24;
-
-/// Rows of the legend under the track chart (two entries a row).
-fn legend_rows(tc: &TrackChart) -> u32 {
-    let items = tc.series.len() + usize::from(!tc.hollow_note.is_empty());
-    items.div_ceil(2) as u32
-}
-
-/// The track record: one line per method, accuracy (0–100 %) per period,
-/// oldest on the left; a hollow dot is a reconstructed forecast; the
-/// legend sits under the chart so the plot keeps the full width on a phone.
-pub fn track(d: &ChartData, font: &ChartFont) -> Result<Chart> {
-    let tc = &d.track;
-    let height = TRACK_PLOT_HEIGHT + 8 + legend_rows(tc) * LEGEND_ROW + 6;
-    let (w, h) = (TRACK_WIDTH * SCALE, height * SCALE);
-    check_glyphs(
-        font,
-        tc.series
-            .iter()
-            .map(|s| s.name.as_str())
-            .chain(std::iter::once(tc.hollow_note.as_str())),
-    );
-    let mut buf = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err)?;
-        draw_track(&root, tc, font).map_err(plot_err)?;
-        root.present().map_err(plot_err)?;
-    }
-    Ok(Chart {
-        name: "track",
-        png: encode_png(&buf, w, h)?,
-        width: TRACK_WIDTH,
-        height,
-    })
-}
-
-fn draw_track(root: &Area, tc: &TrackChart, font: &ChartFont) -> DrawResult {
-    let s = SCALE as i32;
-    let (plot, legend) = root.split_vertically((TRACK_PLOT_HEIGHT * SCALE) as i32);
-    let n = tc.periods.len().max(1);
-    let x_max = (n as f64 - 1.0).max(0.0) + 0.35;
-    let mut chart = ChartBuilder::on(&plot)
-        .margin(10 * s)
-        .margin_right(18 * s)
-        .x_label_area_size(44 * s)
-        .y_label_area_size(50 * s)
-        .build_cartesian_2d(-0.35..x_max, 0.0..1.04)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .y_labels(6)
-        .y_label_formatter(&|v: &f64| format::pct0(*v))
-        .label_style(font.style(TRACK_TEXT, MUTED))
-        .bold_line_style(GRID.stroke_width(1))
-        .light_line_style(WHITE)
-        .axis_style(GRID.stroke_width(SCALE))
-        .draw()?;
-    // Period names under their points, drawn here so each sits exactly
-    // under its column: "12" over "2025", then "01" over "2026", "02"...
-    // (the year only where it changes), so seven fit on a phone.
-    let mut year = "";
-    for (k, p) in tc.periods.iter().enumerate() {
-        let (px, py) = chart.backend_coord(&(k as f64, 0.0));
-        let (y, part) = p.split_once('-').unwrap_or(("", p.as_str()));
-        let style = font
-            .style(TRACK_TEXT, MUTED)
-            .pos(Pos::new(HPos::Center, VPos::Top));
-        plot.draw(&Text::new(
-            part.to_string(),
-            (px, py + 7 * s),
-            style.clone(),
-        ))?;
-        if y != year {
-            plot.draw(&Text::new(y.to_string(), (px, py + 25 * s), style))?;
-            year = y;
-        }
-    }
-    let r = 5 * s;
-    for (m, series) in tc.series.iter().enumerate() {
-        let c = METHOD_COLOURS[m % METHOD_COLOURS.len()];
-        // Lines join neighbouring periods that both have an accuracy.
-        for pair in series.points.windows(2).enumerate() {
-            if let (k, [Some((a, _)), Some((b, _))]) = pair {
-                chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(k as f64, *a), (k as f64 + 1.0, *b)],
-                    c.stroke_width(2 * SCALE),
-                )))?;
-            }
-        }
-        for (k, p) in series.points.iter().enumerate() {
-            let Some((v, rebuilt)) = p else { continue };
-            let at = chart.backend_coord(&(k as f64, *v));
-            if *rebuilt {
-                plot.draw(&Circle::new(at, r, WHITE.filled()))?;
-                plot.draw(&Circle::new(at, r, c.stroke_width(2 * SCALE)))?;
-            } else {
-                plot.draw(&Circle::new(at, r, c.filled()))?;
-            }
-        }
-    }
-    // The legend: two entries a row.
-    let (lw, _) = legend.dim_in_pixel();
-    let col_w = (lw as i32 - 20 * s) / 2;
-    let style = font.style(TRACK_TEXT, INK);
-    let row = LEGEND_ROW as i32 * s;
-    let entry = |i: usize| {
-        (
-            10 * s + (i as i32 % 2) * col_w,
-            (i as i32 / 2) * row + row / 2,
-        )
-    };
-    for (i, series) in tc.series.iter().enumerate() {
-        let c = METHOD_COLOURS[i % METHOD_COLOURS.len()];
-        let (x0, cy) = entry(i);
-        legend.draw(&PathElement::new(
-            vec![(x0, cy), (x0 + 24 * s, cy)],
-            c.stroke_width(2 * SCALE),
-        ))?;
-        legend.draw(&Circle::new((x0 + 12 * s, cy), r, c.filled()))?;
-        legend.draw(&Text::new(
-            series.name.clone(),
-            (x0 + 32 * s, cy),
-            style.pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-    }
-    if !tc.hollow_note.is_empty() {
-        let (x0, cy) = entry(tc.series.len());
-        legend.draw(&Circle::new(
-            (x0 + 12 * s, cy),
-            r,
-            MUTED.stroke_width(2 * SCALE),
-        ))?;
-        legend.draw(&Text::new(
-            tc.hollow_note.clone(),
-            (x0 + 32 * s, cy),
-            font.style(TRACK_TEXT, MUTED)
-                .pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::view::{TeamBar, TrackSeries};
+    use crate::render::view::{TeamBar, TrackChart, TrackSeries};
 
     fn data(names: &[&str]) -> ChartData {
         ChartData {
@@ -926,10 +563,12 @@ mod tests {
             periods: vec!["2026-05".into(), "2026-06".into(), "2026-07".into()],
             series: vec![
                 TrackSeries {
+                    index: 0,
                     name: first.into(),
                     points: vec![Some((0.8, true)), None, Some((0.9, false))],
                 },
                 TrackSeries {
+                    index: 3,
                     name: "최선 시나리오".into(),
                     points: vec![Some((0.4, true)), Some((0.5, false)), Some((0.45, false))],
                 },

@@ -594,7 +594,7 @@ fn definitions(i: &Input, t: &Labels, threshold: &str) -> Vec<String> {
     let sql = format::num(f64_of(r.sql_threshold), 0);
     let kinds = r.selling_kinds.join(", ");
     let target = r.follow_up_target.to_string();
-    let teams = sections::teams(i, &Fmt { cur: i.currency, t }).is_some();
+    let teams = sections::shows_teams(i);
     [
         ("def_won_revenue", vec![], true),
         ("def_win_rate", vec![], true),

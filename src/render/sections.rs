@@ -10,7 +10,6 @@ use super::model::{f64_of, fill, method_name, Fmt, Input};
 use super::view::*;
 use crate::metrics::{Accuracy, GoalMetric, GoalResult, GoalRule, Method, Num, TeamRow};
 use rust_decimal::prelude::*;
-use std::collections::HashMap;
 
 /// Characters of a progress bar in the text part.
 const TEXT_BAR: u32 = 20;
@@ -230,12 +229,6 @@ pub(super) fn follow_up(i: &Input, fm: &Fmt) -> FollowUpView {
     let t = fm.t;
     let n = i.rules.follow_up_target.to_string();
     let target = f.forecasts.target.label();
-    let names: HashMap<usize, &str> = i
-        .reps
-        .iter()
-        .enumerate()
-        .map(|(n, r)| (n, r.name.as_str()))
-        .collect();
     let rows: Vec<FollowUpRow> = f
         .follow_ups
         .iter()
@@ -245,11 +238,11 @@ pub(super) fn follow_up(i: &Input, fm: &Fmt) -> FollowUpView {
                 .get(u.deal as usize)
                 .map(|d| d.name.clone())
                 .unwrap_or_default(),
-            owner: names
-                .get(&(u.owner as usize))
-                .copied()
-                .unwrap_or_default()
-                .to_string(),
+            owner: i
+                .reps
+                .get(u.owner as usize)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
             amount: fm.money(u.amount),
             close: u.close.to_string(),
             touches: fill(
@@ -433,7 +426,8 @@ pub(super) fn track_chart(i: &Input, t: &Labels) -> TrackChart {
     let n = tr.periods.len();
     let series: Vec<TrackSeries> = Method::ALL
         .into_iter()
-        .filter_map(|m| {
+        .enumerate()
+        .filter_map(|(index, m)| {
             let list = tr.methods.get(&m)?;
             let points: Vec<Option<(f64, bool)>> = (0..n)
                 .rev()
@@ -443,6 +437,7 @@ pub(super) fn track_chart(i: &Input, t: &Labels) -> TrackChart {
                 })
                 .collect();
             points.iter().any(Option::is_some).then(|| TrackSeries {
+                index,
                 name: method_name(t, m),
                 points,
             })
@@ -467,8 +462,13 @@ fn team_name(t: &Labels, r: &TeamRow) -> String {
     r.name.clone().unwrap_or_else(|| t.get("no_team"))
 }
 
+/// Whether the report has a Teams section: the organisation's, with teams.
+pub(super) fn shows_teams(i: &Input) -> bool {
+    i.team.is_none() && !i.teams.is_empty()
+}
+
 pub(super) fn teams(i: &Input, fm: &Fmt) -> Option<TeamsView> {
-    if i.team.is_some() || i.teams.is_empty() {
+    if !shows_teams(i) {
         return None;
     }
     let t = fm.t;
@@ -505,7 +505,7 @@ pub(super) fn teams(i: &Input, fm: &Fmt) -> Option<TeamsView> {
 
 /// The bars of the team chart (the organisation's report only).
 pub(super) fn team_bars(i: &Input, t: &Labels) -> Vec<TeamBar> {
-    if i.team.is_some() {
+    if !shows_teams(i) {
         return Vec::new();
     }
     i.teams

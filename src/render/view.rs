@@ -337,6 +337,8 @@ pub struct TrackChart {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrackSeries {
+    /// The method's place in `Method::ALL` (its colour).
+    pub index: usize,
     pub name: String,
     /// Per period: accuracy and whether the forecast was reconstructed.
     pub points: Vec<Option<(f64, bool)>>,
