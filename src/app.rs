@@ -439,7 +439,15 @@ impl Unit<'_> {
                 .join(period.label()),
         };
         // report.json and the rendered report are published together, whole.
-        let rendered = output::render(self.s, r, pulled, &figures, self.ms, name.as_deref())?;
+        let rendered = output::render(
+            self.s,
+            r,
+            pulled,
+            &figures,
+            self.ms,
+            name.as_deref(),
+            rows.as_deref().unwrap_or_default(),
+        )?;
         let mut outputs = vec![("report.json".to_string(), bytes)];
         outputs.extend(rendered.files());
         let files = crate::deliver::files::publish_dir(&dir, &outputs)?;

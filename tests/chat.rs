@@ -295,12 +295,13 @@ fn slack_gets_one_message_per_channel_with_its_files_and_nothing_twice() {
         .collect();
     assert_eq!(channels, [json!("C0123ABCD"), json!("#sales-leadership")]);
 
-    // Three files per message (both charts, report.html), shared in one
-    // completeUploadExternal call in that message's thread.
+    // Five files per message (the quadrant, forecast, track-record and
+    // teams charts, report.html), shared in one completeUploadExternal
+    // call in that message's thread.
     let asks = received(&rt, &server, "/files.getUploadURLExternal");
-    assert_eq!(asks.len(), 6);
+    assert_eq!(asks.len(), 10);
     let uploads = received(&rt, &server, "/upload/v1/");
-    assert_eq!(uploads.len(), 6);
+    assert_eq!(uploads.len(), 10);
     assert!(
         uploads.iter().any(|u| u.body.starts_with(b"\x89PNG")),
         "PNG charts"
@@ -325,7 +326,16 @@ fn slack_gets_one_message_per_channel_with_its_files_and_nothing_twice() {
             .iter()
             .map(|f| f["title"].as_str().unwrap())
             .collect();
-        assert_eq!(titles, ["quadrant.png", "forecast.png", "report.html"]);
+        assert_eq!(
+            titles,
+            [
+                "quadrant.png",
+                "forecast.png",
+                "track.png",
+                "teams.png",
+                "report.html"
+            ]
+        );
         let key = format!(
             "{}/{}",
             b["channel_id"].as_str().unwrap(),
@@ -358,7 +368,7 @@ fn slack_gets_one_message_per_channel_with_its_files_and_nothing_twice() {
         2,
         "nothing resent"
     );
-    assert_eq!(received(&rt, &server, "/upload/v1/").len(), 6);
+    assert_eq!(received(&rt, &server, "/upload/v1/").len(), 10);
 
     // The token appears nowhere: not in output, logs, state or files.
     fx.assert_nowhere(TOKEN, &[&out, &err, &out2, &err2]);

@@ -1,41 +1,19 @@
 //! What one report's run puts out besides report.json: the rendered report
-//! (with the previous period's figures for the headline changes and the
-//! forecast accuracy of earlier periods) and its delivery.
+//! and its delivery.
 
 use crate::app::RunOptions;
 use crate::config::{ReportSettings, Settings};
 use crate::deliver::{self, DeliveryOutcome};
-use crate::metrics::{self, Accuracy, Figures, Method};
+use crate::metrics::{self, Figures, TeamRow};
 use crate::period::Period;
 use crate::render::{self, Rendered};
 use crate::source::Pulled;
 use crate::state::Store;
 use anyhow::Result;
-use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The track record as the report's accuracy history: per finished
-/// period, the methods that had a forecast of record.
-fn accuracy_history(f: &Figures) -> Vec<(Period, BTreeMap<Method, Accuracy>)> {
-    let t = &f.track_record;
-    t.periods
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let judged = t
-                .methods
-                .iter()
-                .filter_map(|(m, list)| {
-                    let a = list.get(i)?;
-                    a.forecast.is_some().then(|| (*m, a.clone()))
-                })
-                .collect();
-            (*p, judged)
-        })
-        .collect()
-}
-
-/// Renders the report of `figures` (HTML, text, charts, CSV, subject).
+/// Renders the report of `figures` (HTML, text, charts, CSV, subject):
+/// the organisation's with its `teams` rows, or team `team`'s.
 pub(super) fn render(
     s: &Settings,
     r: &ReportSettings,
@@ -43,33 +21,33 @@ pub(super) fn render(
     figures: &Figures,
     ms: &metrics::Settings,
     team: Option<&str>,
+    teams: &[TeamRow],
 ) -> Result<Rendered> {
-    let history = accuracy_history(figures);
     let selling_kinds = crate::snapshot::ActivityKind::ALL
         .iter()
         .filter(|(_, k)| ms.selling_kinds[k.index()])
         .map(|(n, _)| n.to_string())
         .collect();
     let tz = r.tz.to_string();
-    let title = match team {
-        Some(t) => format!("{} · {t}", r.name),
-        None => r.name.clone(),
-    };
     let input = render::Input {
-        report: &title,
+        report: &r.name,
         locale: &r.locale,
         currency: &pulled.snapshot.currency,
         timezone: &tz,
         source: &pulled.description,
+        team,
         figures,
-        history: &history,
+        teams,
         reps: &pulled.snapshot.reps,
+        deals: &pulled.snapshot.deals,
         rules: render::Rules {
             high_performer_attainment: ms.high_performer_attainment,
             response_sla_minutes: ms.response_sla_minutes,
             sql_threshold: ms.sql_threshold,
             growth_rate: ms.growth_rate,
             selling_kinds,
+            follow_up_target: ms.follow_up_target,
+            goals: ms.goals.clone(),
         },
     };
     render::render(

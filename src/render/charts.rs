@@ -1,5 +1,6 @@
-//! The report's charts as PNG bytes: the rep quadrant scatter and the
-//! forecast bars. Drawn with plotters on an in-memory bitmap, with a font
+//! The report's charts as PNG bytes: the rep quadrant scatter (here), the
+//! forecast and team bars (`bars`) and the forecast track record
+//! (`track`). Drawn with plotters on an in-memory bitmap, with a font
 //! built into the binary (Nanum Gothic, SIL OFL: Latin and Hangul glyphs),
 //! so a chart looks the same on a machine with no fonts installed.
 //! `chart_font` in the config replaces it.
@@ -10,6 +11,7 @@
 use super::format;
 use super::labels::Labels;
 use super::model::{f64_of, fill, method_name, Input, QUADRANTS};
+use super::sections;
 use super::view::{ChartData, ForecastBar, QuadrantPoint};
 use crate::metrics::Method;
 use crate::metrics::Quadrant;
@@ -20,15 +22,19 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+mod bars;
+mod track;
+
+pub use bars::{forecast, teams};
+pub use track::track;
+
 static EMBEDDED_FONT: &[u8] = include_bytes!("../../assets/fonts/NanumGothic.ttf");
 
 /// Drawn at SCALE × the displayed size.
 const SCALE: u32 = 2;
 pub const QUADRANT_SIZE: (u32, u32) = (600, 380);
-pub const FORECAST_WIDTH: u32 = 600;
 
-/// A rendered chart.
-/// The data the two charts draw.
+/// The data the charts draw.
 pub fn data(i: &Input, t: &Labels) -> ChartData {
     let f = i.figures;
     let prev = f.previous.label();
@@ -73,12 +79,15 @@ pub fn data(i: &Input, t: &Labels) -> ChartData {
                 ),
             )
         }),
+        track: sections::track_chart(i, t),
+        teams: sections::team_bars(i, t),
+        quota_line: format!("{} 100%", t.get("quota_line")),
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct Chart {
-    /// File stem and Content-ID stem: `quadrant`, `forecast`.
+    /// File stem and Content-ID stem: `quadrant`, `forecast`, `track`, `teams`.
     pub name: &'static str,
     pub png: Vec<u8>,
     /// Displayed size, in CSS pixels.
@@ -444,127 +453,10 @@ fn quadrant_index(q: Quadrant) -> usize {
     }
 }
 
-/// The forecast chart: one bar per method, the team quota as a line.
-pub fn forecast(d: &ChartData, font: &ChartFont) -> Result<Chart> {
-    let rows = d.bars.len().max(1) as u32;
-    let height = 40 + rows * 34 + 36;
-    let (w, h) = (FORECAST_WIDTH * SCALE, height * SCALE);
-    check_glyphs(font, d.bars.iter().map(|b| b.name.as_str()));
-    let mut buf = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err)?;
-        draw_forecast(&root, d, font, (w as i32, h as i32)).map_err(plot_err)?;
-        root.present().map_err(plot_err)?;
-    }
-    Ok(Chart {
-        name: "forecast",
-        png: encode_png(&buf, w, h)?,
-        width: FORECAST_WIDTH,
-        height,
-    })
-}
-
-fn draw_forecast(root: &Area, d: &ChartData, font: &ChartFont, (w, h): (i32, i32)) -> DrawResult {
-    let s = SCALE as i32;
-    let name_style = font.style(14, INK);
-    let value_style = font.style(13, INK);
-    let tick_style = font.style(12, MUTED);
-    let mut name_w = 0;
-    for b in &d.bars {
-        name_w = name_w.max(root.estimate_text_size(&b.name, &name_style)?.0 as i32);
-    }
-    let left = name_w + 20 * s;
-    let right = w - 70 * s;
-    let (top, bottom) = (36 * s, h - 30 * s);
-    let top_value = d
-        .bars
-        .iter()
-        .map(|b| b.value)
-        .chain(d.quota.as_ref().map(|q| q.0))
-        .fold(1.0, f64::max);
-    let step = nice_step(top_value / 4.0);
-    let max = (top_value / step).ceil() * step;
-    let x = |v: f64| left + ((v.max(0.0) / max) * (right - left) as f64).round() as i32;
-
-    // Gridlines and ticks on round amounts.
-    let mut v = 0.0;
-    while v <= max + step / 2.0 {
-        let px = x(v);
-        root.draw(&PathElement::new(
-            vec![(px, top), (px, bottom)],
-            GRID.stroke_width(1),
-        ))?;
-        let label = format::money_short(
-            &d.currency,
-            rust_decimal::Decimal::from_f64_retain(v).unwrap_or_default(),
-        );
-        root.draw(&Text::new(
-            label,
-            (px, bottom + 6 * s),
-            tick_style.pos(Pos::new(HPos::Center, VPos::Top)),
-        ))?;
-        v += step;
-    }
-    // The quota line goes behind the bars, its label above them.
-    if let Some((q, label)) = &d.quota {
-        let px = x(*q);
-        let dash = 8 * s;
-        let mut y = top - 6 * s;
-        while y < bottom {
-            root.draw(&PathElement::new(
-                vec![(px, y), (px, (y + dash).min(bottom))],
-                QUOTA.stroke_width(2 * SCALE),
-            ))?;
-            y += dash * 2;
-        }
-        let anchor = if px > w / 2 { HPos::Right } else { HPos::Left };
-        let dx = if matches!(anchor, HPos::Right) {
-            -6 * s
-        } else {
-            6 * s
-        };
-        root.draw(&Text::new(
-            label.clone(),
-            (px + dx, 8 * s),
-            font.style(13, QUOTA).pos(Pos::new(anchor, VPos::Top)),
-        ))?;
-    }
-    let row_h = (bottom - top) / d.bars.len().max(1) as i32;
-    for (i, b) in d.bars.iter().enumerate() {
-        let cy = top + row_h * i as i32 + row_h / 2;
-        let bh = (row_h as f64 * 0.6) as i32;
-        root.draw(&Text::new(
-            b.name.clone(),
-            (left - 10 * s, cy),
-            name_style.pos(Pos::new(HPos::Right, VPos::Center)),
-        ))?;
-        root.draw(&Rectangle::new(
-            [(left, cy - bh / 2), (x(b.value).max(left + s), cy + bh / 2)],
-            BAR.filled(),
-        ))?;
-        // A white backing keeps the value readable over the quota line.
-        let vx = x(b.value) + 6 * s;
-        let (tw, th) = root.estimate_text_size(&b.label, &value_style)?;
-        root.draw(&Rectangle::new(
-            [
-                (vx - 2 * s, cy - th as i32 / 2 - s),
-                (vx + tw as i32 + 2 * s, cy + th as i32 / 2 + s),
-            ],
-            WHITE.filled(),
-        ))?;
-        root.draw(&Text::new(
-            b.label.clone(),
-            (vx, cy),
-            value_style.pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::view::{TeamBar, TrackChart, TrackSeries};
 
     fn data(names: &[&str]) -> ChartData {
         ChartData {
@@ -594,6 +486,9 @@ mod tests {
                 label: "$120K".into(),
             }],
             quota: Some((100_000.0, "Team quota $100K".into())),
+            track: TrackChart::default(),
+            teams: vec![],
+            quota_line: "Quota 100%".into(),
         }
     }
 
@@ -658,8 +553,92 @@ mod tests {
     fn forecast_chart_has_a_row_per_bar() {
         let f = ChartFont::load(None).unwrap();
         let c = forecast(&data(&[]), &f).unwrap();
-        assert_eq!((c.width, c.height), (600, 110));
-        assert_eq!(pixels(&c.png).dimensions(), (1200, 220));
+        assert_eq!((c.width, c.height), (440, 112));
+        assert_eq!(pixels(&c.png).dimensions(), (880, 224));
+    }
+
+    fn track_data(first: &str) -> ChartData {
+        let mut d = data(&[]);
+        d.track = TrackChart {
+            periods: vec!["2026-05".into(), "2026-06".into(), "2026-07".into()],
+            series: vec![
+                TrackSeries {
+                    index: 0,
+                    name: first.into(),
+                    points: vec![Some((0.8, true)), None, Some((0.9, false))],
+                },
+                TrackSeries {
+                    index: 3,
+                    name: "최선 시나리오".into(),
+                    points: vec![Some((0.4, true)), Some((0.5, false)), Some((0.45, false))],
+                },
+            ],
+            hollow_note: "빈 원: 재구성".into(),
+        };
+        d.teams = vec![
+            TeamBar {
+                name: first.into(),
+                value: Some(1.3),
+                label: "130%".into(),
+            },
+            TeamBar {
+                name: "Inside Sales".into(),
+                value: None,
+                label: "목표 없음".into(),
+            },
+        ];
+        d
+    }
+
+    /// Pixels where two charts differ, as a bounding box.
+    fn diff_box(a: &image::RgbImage, b: &image::RgbImage) -> Option<(u32, u32, u32, u32)> {
+        assert_eq!(a.dimensions(), b.dimensions());
+        let d: Vec<(u32, u32)> = a
+            .enumerate_pixels()
+            .filter(|(x, y, p)| b.get_pixel(*x, *y) != *p)
+            .map(|(x, y, _)| (x, y))
+            .collect();
+        Some((
+            d.iter().map(|p| p.0).min()?,
+            d.iter().map(|p| p.1).min()?,
+            d.iter().map(|p| p.0).max()?,
+            d.iter().map(|p| p.1).max()?,
+        ))
+    }
+
+    #[test]
+    fn track_chart_names_each_method_in_hangul_under_the_plot() {
+        let f = ChartFont::load(None).unwrap();
+        let c = track(&track_data("단계 가중 예측"), &f).unwrap();
+        // Two methods and the hollow-dot note: two legend rows.
+        assert_eq!((c.width, c.height), (440, 230 + 8 + 2 * 24 + 6));
+        let a = pixels(&c.png);
+        assert_eq!(a.dimensions(), (880, 2 * c.height));
+        let b = pixels(&track(&track_data("영업 주기 모델"), &f).unwrap().png);
+        // Only the first legend entry differs: the name is drawn as glyphs.
+        let (x0, y0, x1, y1) = diff_box(&a, &b).expect("different names draw differently");
+        assert!(
+            y0 >= 2 * 230,
+            "the difference is in the legend, not the plot: {y0}"
+        );
+        assert!(
+            x1 < 440 && y1 - y0 < 40,
+            "one entry: {x0}..{x1} × {y0}..{y1}"
+        );
+    }
+
+    #[test]
+    fn team_chart_has_a_row_per_team_and_hangul_names() {
+        let f = ChartFont::load(None).unwrap();
+        let c = teams(&track_data("부산 SMB"), &f).unwrap();
+        assert_eq!(
+            (c.name, c.width, c.height),
+            ("teams", 440, 40 + 2 * 36 + 36)
+        );
+        let a = pixels(&c.png);
+        let b = pixels(&teams(&track_data("서울 SMB"), &f).unwrap().png);
+        let (x0, _, x1, _) = diff_box(&a, &b).expect("different names draw differently");
+        assert!(x1 - x0 < 80, "only the differing syllable: {x0}..{x1}");
     }
 
     #[test]

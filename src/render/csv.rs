@@ -25,6 +25,9 @@ const COLUMNS: &[&str] = &[
     "pipeline_weighted",
     "quadrant",
     "commission",
+    "expansion_revenue",
+    "lost_before_target",
+    "open_under_target",
 ];
 
 /// One field, quoted when it holds a comma, quote or line break. Text from
@@ -74,6 +77,9 @@ pub fn reps_csv(f: &Figures) -> Vec<u8> {
             money(r.pipeline_weighted),
             opt(r.quadrant, |q| q.as_str().to_string()),
             opt(r.commission, money),
+            money(r.expansion_revenue),
+            r.lost_before_target.to_string(),
+            r.open_under_target.to_string(),
         ];
         out.push_str(&cells.join(","));
         out.push_str("\r\n");

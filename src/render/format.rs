@@ -93,12 +93,22 @@ fn group(plain: &str) -> String {
 
 /// A ratio as a percentage with one decimal: 0.5490 → `54.9%`.
 pub fn pct(v: f64) -> String {
-    format!("{:.1}%", v * 100.0)
+    format!("{}%", num_plain(v * 100.0, 1))
 }
 
 /// A ratio as a whole percentage: 1.04 → `104%` (subjects, chart labels).
 pub fn pct0(v: f64) -> String {
-    format!("{:.0}%", v * 100.0)
+    format!("{}%", num_plain(v * 100.0, 0))
+}
+
+/// A number with `decimals` decimals and no thousands separators; a value
+/// that rounds to zero has no minus sign (-0.0004 is `0.0`, not `-0.0`).
+fn num_plain(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v);
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => s,
+    }
 }
 
 /// A number with a fixed count of decimals and thousands separators.
@@ -224,6 +234,9 @@ mod tests {
     fn ratios_and_changes() {
         assert_eq!(pct(0.5490196), "54.9%");
         assert_eq!(pct0(1.04), "104%");
+        assert_eq!(pct0(-0.001), "0%");
+        assert_eq!(pct(-0.00001), "0.0%");
+        assert_eq!(pct(-0.239), "-23.9%");
         assert_eq!(num(1234.567, 1), "1,234.6");
         assert_eq!(num(-0.01, 1), "0.0");
         let up = Change::relative(Some(112.5), Some(100.0));

@@ -12,6 +12,7 @@ mod csv;
 pub mod format;
 pub(crate) mod labels;
 pub(crate) mod model;
+mod sections;
 pub mod summary;
 pub(crate) mod templates;
 pub(crate) mod view;
@@ -93,10 +94,17 @@ fn render_here(input: &Input, opts: &Options) -> Result<Rendered> {
     view.report_url = opts.public_dir.map(|d| format!("{d}report.html"));
     let data = charts::data(input, &t);
     let font = charts::ChartFont::load(opts.chart_font)?;
-    let charts = vec![
+    let mut charts = vec![
         charts::quadrant(&data, &font)?,
         charts::forecast(&data, &font)?,
     ];
+    // The track record and team charts only when they have something to draw.
+    if !data.track.series.is_empty() {
+        charts.push(charts::track(&data, &font)?);
+    }
+    if data.teams.iter().any(|b| b.value.is_some()) {
+        charts.push(charts::teams(&data, &font)?);
+    }
     let alts = [
         ("quadrant", t.get("chart_quadrant_alt")),
         (
@@ -106,6 +114,14 @@ fn render_here(input: &Input, opts: &Options) -> Result<Rendered> {
                 &[("target", &input.figures.forecasts.target.label())],
             ),
         ),
+        (
+            "track",
+            model::fill(
+                &t.get("chart_track_alt"),
+                &[("n", &data.track.periods.len().to_string())],
+            ),
+        ),
+        ("teams", t.get("chart_teams_alt")),
     ];
     let chart_refs = |src: &dyn Fn(&Chart) -> String| {
         charts

@@ -7,10 +7,11 @@
 
 use super::format::{self, Change};
 use super::labels::Labels;
+use super::sections;
 use super::view::*;
-use crate::metrics::{Accuracy, Figures, Method, Quadrant, RepFigures};
+use crate::metrics::{Accuracy, Figures, Goal, Method, Quadrant, RepFigures, TeamRow};
 use crate::period::Period;
-use crate::snapshot::Rep;
+use crate::snapshot::{Deal, Rep};
 use rust_decimal::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
@@ -29,11 +30,17 @@ pub struct Input<'a> {
     pub timezone: &'a str,
     /// One line on where the data came from.
     pub source: &'a str,
+    /// The team of a team's report (its title names it); none for the
+    /// organisation's.
+    pub team: Option<&'a str>,
     pub figures: &'a Figures,
-    /// Forecast accuracy of finished periods, most recent first.
-    pub history: &'a [(Period, BTreeMap<Method, Accuracy>)],
-    /// The CRM's reps (to name lead owners).
+    /// The organisation's `teams` rows (empty without teams, and in a
+    /// team's report).
+    pub teams: &'a [TeamRow],
+    /// The CRM's reps (to name lead and deal owners).
     pub reps: &'a [Rep],
+    /// The CRM's deals (to name the deals to follow up).
+    pub deals: &'a [Deal],
     pub rules: Rules,
 }
 
@@ -45,6 +52,10 @@ pub struct Rules {
     pub sql_threshold: Decimal,
     pub growth_rate: Decimal,
     pub selling_kinds: Vec<String>,
+    /// Touches a deal should get (`[activities] follow_up_target`).
+    pub follow_up_target: u32,
+    /// `[[goals]]` in config order (the wording of goals without a label).
+    pub goals: Vec<Goal>,
 }
 
 /// Replaces `{name}` placeholders in a label.
@@ -89,26 +100,43 @@ pub fn csv_name(period: &Period) -> String {
     format!("reps-{}.csv", period.label())
 }
 
-struct Fmt<'a> {
-    cur: &'a str,
-    t: &'a Labels,
+pub(super) struct Fmt<'a> {
+    pub cur: &'a str,
+    pub t: &'a Labels,
 }
 
 impl Fmt<'_> {
-    fn money(&self, d: Decimal) -> String {
+    pub fn money(&self, d: Decimal) -> String {
         format::money(self.cur, d)
     }
-    fn opt_money(&self, d: Option<Decimal>) -> String {
+    pub fn opt_money(&self, d: Option<Decimal>) -> String {
         d.map(|d| self.money(d))
             .unwrap_or_else(|| self.t.get("not_available"))
     }
-    fn pct(&self, v: Option<f64>) -> String {
+    pub fn pct(&self, v: Option<f64>) -> String {
         v.map(format::pct)
             .unwrap_or_else(|| self.t.get("not_available"))
     }
-    fn num(&self, v: Option<f64>, dp: usize) -> String {
+    pub fn pct0(&self, v: Option<f64>) -> String {
+        v.map(format::pct0)
+            .unwrap_or_else(|| self.t.get("not_available"))
+    }
+    pub fn num(&self, v: Option<f64>, dp: usize) -> String {
         v.map(|v| format::num(v, dp))
             .unwrap_or_else(|| self.t.get("not_available"))
+    }
+    /// Coverage as a multiple: `1.84×`.
+    pub fn multiple(&self, v: Option<f64>) -> String {
+        v.map(|c| format!("{}×", format::num(c, 2)))
+            .unwrap_or_else(|| self.t.get("not_available"))
+    }
+}
+
+/// The report's title: a team's report names its team.
+pub fn title(i: &Input, t: &Labels) -> String {
+    match i.team {
+        Some(team) => fill(&t.get("title_team"), &[("team", team)]),
+        None => t.get("title"),
     }
 }
 
@@ -123,11 +151,17 @@ pub fn build(i: &Input, t: &Labels) -> View {
     let as_of = f.as_of.to_string();
     let prev_label = f.previous.label();
     let threshold = format::pct0(f64_of(i.rules.high_performer_attainment));
+    let title = title(i, t);
+    let report = match i.team {
+        Some(team) => format!("{} · {team}", i.report),
+        None => i.report.to_string(),
+    };
 
     let default_subject = match f.kpis.team_attainment {
         Some(a) => fill(
             &t.get("subject_default"),
             &[
+                ("title", &title),
                 ("period", &period),
                 ("won", &format::money_short(i.currency, k.won_revenue)),
                 ("attainment", &format::pct0(a)),
@@ -136,6 +170,7 @@ pub fn build(i: &Input, t: &Labels) -> View {
         None => fill(
             &t.get("subject_no_quota"),
             &[
+                ("title", &title),
                 ("period", &period),
                 ("won", &format::money_short(i.currency, k.won_revenue)),
             ],
@@ -147,7 +182,7 @@ pub fn build(i: &Input, t: &Labels) -> View {
         t: t.all(),
         report: i.report.to_string(),
         period: period.clone(),
-        title: t.get("title"),
+        title,
         subtitle: fill(
             &t.get("subtitle"),
             &[("report", i.report), ("period", &period), ("range", &range)],
@@ -156,7 +191,11 @@ pub fn build(i: &Input, t: &Labels) -> View {
         running: (f.as_of < f.period.end).then(|| t.get("running")),
         vs_previous: fill(&t.get("vs_previous"), &[("period", &prev_label)]),
         headline: headline(i, &fm),
+        goals: sections::goals(i, &fm),
+        revenue: sections::revenue(i, &fm),
+        follow_up: sections::follow_up(i, &fm),
         forecast: forecast(i, &fm),
+        teams: sections::teams(i, &fm),
         reps: reps(i, &fm, &csv),
         quadrants: quadrants(i, t, &threshold),
         efficiency: efficiency(i, &fm),
@@ -166,7 +205,7 @@ pub fn build(i: &Input, t: &Labels) -> View {
             fill(
                 &t.get("footer_generated"),
                 &[
-                    ("report", i.report),
+                    ("report", &report),
                     ("period", &period),
                     ("date", &as_of),
                     ("timezone", i.timezone),
@@ -245,10 +284,7 @@ fn headline(i: &Input, fm: &Fmt) -> Vec<Kpi> {
         Kpi {
             key: "coverage",
             label: t.get("coverage"),
-            value: k
-                .pipeline_coverage
-                .map(|c| format!("{}×", format::num(c, 2)))
-                .unwrap_or_else(|| t.get("not_available")),
+            value: fm.multiple(k.pipeline_coverage),
             sub: fill(
                 &t.get("coverage_sub"),
                 &[("target", &f.forecasts.target.label())],
@@ -292,19 +328,30 @@ fn forecast(i: &Input, fm: &Fmt) -> ForecastView {
         quota: quota.map(|q| fm.money(q)),
         rows,
         accuracy: accuracy(i, fm),
-        history: history(i, t),
+        track: sections::track(i, fm),
     }
 }
 
-/// The finished period whose accuracy the report judges: the report period
-/// once it is over, else the one before it.
-fn judged<'a>(i: &Input<'a>) -> (Period, Option<&'a BTreeMap<Method, Accuracy>>) {
+/// The finished period whose forecasts of record the detail table shows:
+/// the most recent period of the track record (the report period once it
+/// has ended, else the one before it); for an explicit range, the range
+/// itself once it has ended.
+fn judged(i: &Input) -> (Period, Vec<(Method, Accuracy)>) {
     let f = i.figures;
-    if f.as_of >= f.period.end {
-        (f.period, Some(&f.accuracy))
-    } else {
-        let p = f.period.previous();
-        (p, i.history.iter().find(|(h, _)| *h == p).map(|(_, a)| a))
+    let tr = &f.track_record;
+    match tr.periods.first() {
+        Some(p) => (
+            *p,
+            Method::ALL
+                .into_iter()
+                .filter_map(|m| Some((m, tr.methods.get(&m)?.first()?.clone())))
+                .filter(|(_, a)| a.forecast.is_some())
+                .collect(),
+        ),
+        None => (
+            f.period,
+            f.accuracy.iter().map(|(m, a)| (*m, a.clone())).collect(),
+        ),
     }
 }
 
@@ -312,100 +359,22 @@ fn accuracy(i: &Input, fm: &Fmt) -> AccuracyView {
     let t = fm.t;
     let (p, acc) = judged(i);
     let label = p.label();
-    let title = fill(&t.get("accuracy"), &[("period", &label)]);
-    let acc = match acc {
-        Some(a) if !a.is_empty() => a,
-        _ => {
-            return AccuracyView {
-                title,
-                note: Some(fill(&t.get("accuracy_none"), &[("period", &label)])),
-                rows: vec![],
-                best: None,
-            }
-        }
-    };
-    let rows = acc
+    let rows: Vec<AccuracyRow> = acc
         .iter()
         .map(|(m, a)| AccuracyRow {
             name: method_name(t, *m),
-            forecast: a
-                .forecast
-                .map(|v| fm.money(v))
-                .unwrap_or_else(|| t.get("not_available")),
+            forecast: fm.opt_money(a.forecast),
             actual: fm.money(a.actual),
             accuracy: fm.pct(a.accuracy),
-            bias: a
-                .bias
-                .map(|b| format!("{}{}", if b > 0.0 { "+" } else { "" }, format::pct(b)))
-                .unwrap_or_else(|| t.get("not_available")),
-            late: a.late,
+            bias: sections::signed_pct(a.bias, t),
+            mark: sections::mark(a),
         })
         .collect();
-    // Ties go to the method listed first (Method::ALL order).
-    let best = acc
-        .iter()
-        .filter_map(|(m, a)| a.accuracy.map(|v| (m, v)))
-        .fold(None::<(&Method, f64)>, |best, (m, v)| match best {
-            Some((_, bv)) if bv >= v => best,
-            _ => Some((m, v)),
-        });
     AccuracyView {
-        title,
-        note: best
-            .is_none()
+        title: fill(&t.get("accuracy"), &[("period", &label)]),
+        note: (!rows.is_empty() && acc.iter().all(|(_, a)| a.accuracy.is_none()))
             .then(|| fill(&t.get("accuracy_zero"), &[("period", &label)])),
         rows,
-        best: best.map(|(m, v)| {
-            fill(
-                &t.get("accuracy_best"),
-                &[
-                    ("method", &method_name(t, *m)),
-                    ("accuracy", &format::pct(v)),
-                ],
-            )
-        }),
-    }
-}
-
-fn history(i: &Input, t: &Labels) -> HistoryView {
-    // Oldest first, reading left to right; the report period's own accuracy
-    // is the one report.json has.
-    let f = i.figures;
-    let mut cols: Vec<(Period, &BTreeMap<Method, Accuracy>)> = i
-        .history
-        .iter()
-        .filter(|(p, a)| *p != f.period && !a.is_empty())
-        .map(|(p, a)| (*p, a))
-        .collect();
-    if f.as_of >= f.period.end && !f.accuracy.is_empty() {
-        cols.push((f.period, &f.accuracy));
-    }
-    cols.sort_by_key(|(p, _)| p.start);
-    if cols.len() < 2 {
-        return HistoryView {
-            periods: vec![],
-            rows: vec![],
-        };
-    }
-    let na = t.get("not_available");
-    HistoryView {
-        periods: cols.iter().map(|(p, _)| p.label()).collect(),
-        rows: Method::ALL
-            .into_iter()
-            .filter(|m| cols.iter().any(|(_, a)| a.contains_key(m)))
-            .map(|m| HistoryRow {
-                name: method_name(t, m),
-                cells: cols
-                    .iter()
-                    .map(|(_, a)| {
-                        a.get(&m)
-                            .and_then(|x| x.accuracy)
-                            .map(format::pct)
-                            .unwrap_or_else(|| na.clone())
-                    })
-                    .collect(),
-            })
-            .collect(),
     }
 }
 
@@ -440,11 +409,17 @@ fn reps(i: &Input, fm: &Fmt, csv: &str) -> RepsView {
                 .unwrap_or(no_quota.clone()),
             quadrant_key: r.quadrant.map(|q| q.as_str()).unwrap_or(""),
             commission: fm.opt_money(r.commission),
+            expansion: fm.money(r.expansion_revenue),
+            lost_before_target: r.lost_before_target.to_string(),
+            open_under_target: r.open_under_target.to_string(),
         })
         .collect();
     let more = sorted.len().saturating_sub(MAX_REP_ROWS);
+    let n = i.rules.follow_up_target.to_string();
     RepsView {
         intro: fill(&t.get("reps_intro"), &[("csv", csv)]),
+        col_lost: fill(&t.get("col_lost_under"), &[("n", &n)]),
+        col_open: fill(&t.get("col_open_under"), &[("n", &n)]),
         rows,
         more: (more > 0).then(|| {
             fill(
@@ -614,27 +589,40 @@ fn leads(i: &Input, fm: &Fmt) -> LeadsView {
 
 fn definitions(i: &Input, t: &Labels, threshold: &str) -> Vec<String> {
     let r = &i.rules;
+    let f = i.figures;
     let growth = format::pct(f64_of(r.growth_rate));
     let minutes = format::num(f64_of(r.response_sla_minutes), 0);
     let sql = format::num(f64_of(r.sql_threshold), 0);
     let kinds = r.selling_kinds.join(", ");
+    let target = r.follow_up_target.to_string();
+    let teams = sections::shows_teams(i);
     [
-        ("def_won_revenue", vec![]),
-        ("def_win_rate", vec![]),
-        ("def_attainment", vec![]),
-        ("def_pipeline", vec![]),
-        ("def_coverage", vec![]),
-        ("def_forecast", vec![("growth", growth.as_str())]),
-        ("def_accuracy", vec![]),
-        ("def_quadrant", vec![("threshold", threshold)]),
-        ("def_commission", vec![]),
-        ("def_cycle", vec![]),
-        ("def_response", vec![("minutes", minutes.as_str())]),
-        ("def_selling", vec![("kinds", kinds.as_str())]),
-        ("def_leads", vec![("threshold", sql.as_str())]),
+        ("def_won_revenue", vec![], true),
+        ("def_win_rate", vec![], true),
+        ("def_attainment", vec![], true),
+        ("def_pipeline", vec![], true),
+        ("def_coverage", vec![], true),
+        ("def_goals", vec![], !f.goals.is_empty()),
+        ("def_by_type", vec![], true),
+        (
+            "def_touches",
+            vec![("kinds", kinds.as_str()), ("n", target.as_str())],
+            true,
+        ),
+        ("def_forecast", vec![("growth", growth.as_str())], true),
+        ("def_accuracy", vec![], true),
+        ("def_track", vec![], !f.track_record.periods.is_empty()),
+        ("def_teams", vec![], teams),
+        ("def_quadrant", vec![("threshold", threshold)], true),
+        ("def_commission", vec![], true),
+        ("def_cycle", vec![], true),
+        ("def_response", vec![("minutes", minutes.as_str())], true),
+        ("def_selling", vec![("kinds", kinds.as_str())], true),
+        ("def_leads", vec![("threshold", sql.as_str())], true),
     ]
     .iter()
-    .map(|(key, pairs)| fill(&t.get(key), pairs))
+    .filter(|(_, _, shown)| *shown)
+    .map(|(key, pairs, _)| fill(&t.get(key), pairs))
     .collect()
 }
 

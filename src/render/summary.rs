@@ -215,9 +215,9 @@ pub fn summary_from(
         words: Words {
             goals: t.get("chat_goals"),
             top_reps: t.get("chat_top_reps"),
-            met: t.get("goal_met"),
-            not_met: t.get("goal_not_met"),
-            unknown: t.get("goal_unknown"),
+            met: t.get("chat_goal_met"),
+            not_met: t.get("chat_goal_not_met"),
+            unknown: t.get("chat_goal_unknown"),
             open_report: t.get("open_report"),
             in_thread: t.get("chat_thread"),
             best_forecast: t.get("chat_best_forecast"),

@@ -20,7 +20,13 @@ pub struct View {
     pub running: Option<String>,
     pub vs_previous: String,
     pub headline: Vec<Kpi>,
+    /// Absent without `[[goals]]`.
+    pub goals: Option<GoalsView>,
+    pub revenue: RevenueView,
+    pub follow_up: FollowUpView,
     pub forecast: ForecastView,
+    /// The organisation's report with teams only.
+    pub teams: Option<TeamsView>,
     pub reps: RepsView,
     pub quadrants: QuadrantsView,
     pub efficiency: Vec<Line>,
@@ -68,7 +74,7 @@ pub struct ForecastView {
     pub quota: Option<String>,
     pub rows: Vec<ForecastRow>,
     pub accuracy: AccuracyView,
-    pub history: HistoryView,
+    pub track: TrackView,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,11 +88,11 @@ pub struct ForecastRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct AccuracyView {
     pub title: String,
-    /// A plain sentence when there is no table (no forecast stored yet,
-    /// period still running, or nothing won).
+    /// A plain sentence when the table cannot judge (nothing won).
     pub note: Option<String>,
+    /// Empty when no method has a forecast of record for the period (the
+    /// track record says why).
     pub rows: Vec<AccuracyRow>,
-    pub best: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -96,24 +102,137 @@ pub struct AccuracyRow {
     pub actual: String,
     pub accuracy: String,
     pub bias: String,
-    pub late: bool,
+    /// "*" reconstructed, "†" late, "" stored on time.
+    pub mark: &'static str,
+}
+
+/// Each method's accuracy over the last finished periods.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackView {
+    pub intro: Option<String>,
+    /// The one sentence said instead of a table when there is no record.
+    pub note: Option<String>,
+    /// Short method names, the table's columns.
+    pub methods: Vec<String>,
+    /// Most recent first.
+    pub rows: Vec<TrackRow>,
+    /// Mean accuracy per method, in the columns' order.
+    pub mean: Vec<String>,
+    pub best: Option<String>,
+    /// What the marks used in the tables mean.
+    pub footnotes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct HistoryView {
-    pub periods: Vec<String>,
-    pub rows: Vec<HistoryRow>,
+pub struct TrackRow {
+    pub period: String,
+    pub actual: String,
+    pub cells: Vec<TrackCell>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct HistoryRow {
+pub struct TrackCell {
+    pub accuracy: String,
+    pub bias: String,
+    pub mark: &'static str,
+}
+
+/// A progress bar as two table cells (Outlook ignores CSS widths):
+/// `done` + `rest` = 100 (percent of the bar's width), and the same bar
+/// in characters for the text part.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bar {
+    pub done: u32,
+    pub rest: u32,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GoalsView {
+    pub intro: String,
+    pub rows: Vec<GoalRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GoalRow {
+    /// The goal's `label`, else a wording made from its rule.
+    pub label: String,
+    /// Baseline → target · actual, in one sentence.
+    pub detail: String,
+    pub baseline: String,
+    pub target: String,
+    pub actual: String,
+    pub progress: String,
+    pub bar: Bar,
+    /// met | not_yet | missed | unknown.
+    pub status: &'static str,
+    pub status_text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RevenueView {
+    pub rows: Vec<TypeRow>,
+    /// Set when nothing was won, or nothing won has a type.
+    pub none: Option<String>,
+    pub expansion: Kpi,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeRow {
+    pub key: &'static str,
     pub name: String,
-    pub cells: Vec<String>,
+    pub value: String,
+    pub bar: Bar,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpView {
+    pub lines: Vec<Line>,
+    pub title: String,
+    pub rows: Vec<FollowUpRow>,
+    pub none: Option<String>,
+    pub more: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpRow {
+    pub deal: String,
+    pub owner: String,
+    pub amount: String,
+    pub close: String,
+    pub touches: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamsView {
+    pub intro: String,
+    /// Header of the forecast column (names the target period).
+    pub col_forecast: String,
+    pub rows: Vec<TeamRowView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamRowView {
+    pub name: String,
+    pub manager: String,
+    /// The row of the reps in no team.
+    pub no_team: bool,
+    pub reps: String,
+    pub won: String,
+    pub quota: String,
+    pub attainment: String,
+    pub win_rate: String,
+    pub pipeline: String,
+    pub coverage: String,
+    pub forecast: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RepsView {
     pub intro: String,
+    /// Headers of the follow-up columns (they quote the target).
+    pub col_lost: String,
+    pub col_open: String,
     pub rows: Vec<RepRow>,
     /// Set when the table was cut at MAX_REP_ROWS.
     pub more: Option<String>,
@@ -135,6 +254,9 @@ pub struct RepRow {
     /// rising_star | falling_star | improving_laggard | declining_laggard | "".
     pub quadrant_key: &'static str,
     pub commission: String,
+    pub expansion: String,
+    pub lost_before_target: String,
+    pub open_under_target: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -199,4 +321,35 @@ pub struct ChartData {
     pub axis_change: String,
     pub bars: Vec<ForecastBar>,
     pub quota: Option<(f64, String)>,
+    pub track: TrackChart,
+    /// Attainment by team; empty without teams.
+    pub teams: Vec<TeamBar>,
+    /// The label of the 100 % line of the team chart.
+    pub quota_line: String,
+}
+
+/// The track record chart: periods oldest first, one line per method.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackChart {
+    pub periods: Vec<String>,
+    pub series: Vec<TrackSeries>,
+    /// Legend entry for hollow (reconstructed) dots; empty when none is.
+    pub hollow_note: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackSeries {
+    /// The method's place in `Method::ALL` (its colour).
+    pub index: usize,
+    pub name: String,
+    /// Per period: accuracy and whether the forecast was reconstructed.
+    pub points: Vec<Option<(f64, bool)>>,
+}
+
+/// A bar of the team chart; `value` is none without a team quota.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamBar {
+    pub name: String,
+    pub value: Option<f64>,
+    pub label: String,
 }
