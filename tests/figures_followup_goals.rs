@@ -390,6 +390,62 @@ fn one_goal_of_each_form_by_hand() {
 }
 
 #[test]
+fn touches_stop_at_the_close_date_the_deal_had_at_as_of() {
+    // d1 with history: created in proposal closing 07-31, won on 07-10 (close
+    // 07-10), and on 08-03, after as_of, its close date corrected to 07-12.
+    // At as_of its close date is 07-10, so a4 (07-11 00:30) is still no
+    // touch: touches of the won deals stay 9 over 5. Read with today's close
+    // date it would count (10/5 = 2.0).
+    let mut snap = snapshot();
+    let d1 = &mut snap["deals"][0];
+    d1["close_date"] = json!("2026-07-12");
+    d1["history"] = json!([
+        {"at": "2026-06-01T10:00:00+09:00", "stage": "proposal", "amount": 15000,
+         "close_date": "2026-07-31"},
+        {"at": "2026-07-10T12:00:00+09:00", "stage": "won", "close_date": "2026-07-10"},
+        {"at": "2026-08-03T10:00:00+09:00", "close_date": "2026-07-12"}
+    ]);
+    let dir = setup(FOLLOW_UP_3, &snap);
+    let got = july(dir.path());
+    common::assert_matches(
+        &json!({"kpis": {"touches_mean_won": 1.8, "won_revenue": 45000.0,
+                         "sales_cycle_days_mean": 151.0 / 5.0}}),
+        &got,
+    );
+}
+
+#[test]
+fn a_money_goal_is_written_in_cents_and_judged_on_exact_values() {
+    // Three deals won in July (1,000, 1,000 and 1,001: mean 1,000.333..),
+    // one in June (900). Goal: avg_won_deal_size target 1,000.334.
+    // Written: baseline 900.00, target 1,000.33, actual 1,000.33; but exactly
+    // 3,001/3 < 1,000.334: not met, and progress (3,001/3 − 900) /
+    // (1,000.334 − 900) = (301/3) / 100.334 = 301 / 301.002.
+    let snap = json!({
+        "currency": "USD",
+        "reps": [{"id": "r1", "name": "Kim", "email": "kim@example.com", "start_date": "2025-01-01"}],
+        "stages": snapshot()["stages"].clone(),
+        "deals": [
+            deal("m1", "r1", "won", 1000.0, None, "2026-07-01", "2026-07-05"),
+            deal("m2", "r1", "won", 1000.0, None, "2026-07-01", "2026-07-06"),
+            deal("m3", "r1", "won", 1001.0, None, "2026-07-01", "2026-07-07"),
+            deal("m4", "r1", "won", 900.0, None, "2026-06-01", "2026-06-05")
+        ]
+    });
+    let dir = setup(
+        "\n[[goals]]\nmetric = \"avg_won_deal_size\"\ntarget = 1000.334\n",
+        &snap,
+    );
+    let got = july(dir.path());
+    common::assert_matches(
+        &json!({"goals": [{"metric": "avg_won_deal_size", "baseline_period": "2026-06",
+            "baseline": 900.0, "target": 1000.33, "actual": 1000.33,
+            "progress": 301.0 / 301.002, "met": false}]}),
+        &got,
+    );
+}
+
+#[test]
 fn deal_type_tolerates_letter_case_spaces_and_hyphens() {
     // Issue 9: "the same case/space tolerance as forecast categories".
     let mut snap = snapshot();

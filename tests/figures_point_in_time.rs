@@ -498,6 +498,21 @@ fn without_period(v: Value) -> Value {
 }
 
 #[test]
+fn a_running_period_has_a_track_record_of_the_periods_before_it() {
+    // July as of July 15 has not ended: the last 3 months that have ended are
+    // June, May and April. June's entry is the reconstruction at June 1.
+    let dir = setup(PIT_CONFIG, &final_books());
+    let got = common::run_report(dir.path(), "pit", "2026-07", "2026-07-15");
+    let t = &got["forecast_track_record"];
+    assert_eq!(t["periods"], json!(["2026-06", "2026-05", "2026-04"]));
+    common::assert_matches(
+        &json!([{"period": "2026-06", "forecast": 16800.0, "actual": 18000.0,
+                 "accuracy": 14.0 / 15.0, "late": false, "reconstructed": true}]),
+        &json!([t["methods"]["stage_weighted"][0].clone()]),
+    );
+}
+
+#[test]
 fn a_stored_forecast_wins_over_reconstruction_through_two_runs() {
     let dir = setup(PIT_CONFIG, &final_books());
     // Run 1, June 20: July has not started, so it forecasts July and stores it.
