@@ -446,6 +446,54 @@ fn a_money_goal_is_written_in_cents_and_judged_on_exact_values() {
 }
 
 #[test]
+fn goal_baselines_are_read_at_their_own_as_of() {
+    // dx is won on 08-15: at the report's as_of (Aug 1) it is still open.
+    let mut snap = snapshot();
+    snap["deals"].as_array_mut().unwrap().push(deal(
+        "dx",
+        "r2",
+        "won",
+        9999.0,
+        None,
+        "2026-07-20",
+        "2026-08-15",
+    ));
+    let goals = concat!(
+        // Baseline Q3 as of min(Oct 1, Aug 1) = Aug 1: only July's wins
+        // (45,000); dx (08-15) is not won yet. Target 49,500; actual July
+        // 45,000; progress 0.
+        "\n[[goals]]\nmetric = \"won_revenue\"\nchange = 0.1\nbaseline = \"2026-Q3\"\n",
+        // Baseline June as of July 1: open then d1 15,000 and d2 20,000 (won
+        // since, weight 1), d6, d7, d8 (lost since, weight 0); d3 was created
+        // on July 1. 35,000, target 38,500. Actual at Aug 1: d9 8,000 × 0.5 +
+        // d10 12,000 × 0.2 + d11 500 × 0.2 + d12 700 × 0.2 + dx 9,999 (won
+        // since: weight 1) = 16,639. Progress (16,639 − 35,000) / 3,500.
+        "\n[[goals]]\nmetric = \"pipeline_weighted\"\nchange = 0.1\n",
+        // A range baseline, written as given.
+        "\n[[goals]]\nmetric = \"win_rate\"\ntarget = 0.6\nbaseline = \"2026-06-01..2026-06-30\"\n",
+        // No leads at all: baseline and actual null; met and progress null.
+        "\n[[goals]]\nmetric = \"lead_response_hours_median\"\ntarget = 1\n",
+    );
+    let dir = setup(&format!("{FOLLOW_UP_3}{goals}"), &snap);
+    let got = july(dir.path());
+    common::assert_matches(
+        &json!({"goals": [
+            {"metric": "won_revenue", "baseline_period": "2026-Q3", "baseline": 45000.0,
+             "target": 49500.0, "actual": 45000.0, "progress": 0.0, "met": false},
+            {"metric": "pipeline_weighted", "baseline_period": "2026-06", "baseline": 35000.0,
+             "target": 38500.0, "actual": 16639.0, "progress": (16639.0 - 35000.0) / 3500.0,
+             "met": false},
+            // June 2 won, 2 lost: 0.5; July 5 of 8.
+            {"metric": "win_rate", "baseline_period": "2026-06-01..2026-06-30", "baseline": 0.5,
+             "target": 0.6, "actual": 0.625, "progress": 1.25, "met": true},
+            {"metric": "lead_response_hours_median", "baseline_period": "2026-06",
+             "baseline": null, "target": 1.0, "actual": null, "progress": null, "met": null}
+        ]}),
+        &got,
+    );
+}
+
+#[test]
 fn deal_type_tolerates_letter_case_spaces_and_hyphens() {
     // Issue 9: "the same case/space tolerance as forecast categories".
     let mut snap = snapshot();

@@ -336,6 +336,64 @@ fn a_field_first_recorded_after_as_of_takes_its_earliest_recorded_value() {
 }
 
 #[test]
+fn a_null_forecast_category_in_history_means_no_category() {
+    // p3 loses its category on 06-25: at July 1 it is neither commit nor
+    // best case. Commit 10,000 (p1); best case + p2 20,000.
+    let mut books = final_books();
+    books["deals"][2]["history"]
+        .as_array_mut()
+        .unwrap()
+        .insert(2, h("06-25T10:00", json!({"forecast_category": null})));
+    books["deals"][2]["forecast_category"] = Value::Null;
+    let dir = setup(PIT_CONFIG, &books);
+    let got = common::run_report(dir.path(), "pit", "2026-06", "2026-07-01");
+    common::assert_matches(
+        &json!({"forecasts": {"stage_weighted": 15300.0, "rep_commit": 10000.0,
+                              "best_case": 30000.0}}),
+        &got,
+    );
+}
+
+fn broken_history(entry: Value) -> String {
+    let mut books = final_books();
+    books["deals"][2]["history"]
+        .as_array_mut()
+        .unwrap()
+        .push(entry);
+    let dir = setup(PIT_CONFIG, &books);
+    let out = assert_cmd::Command::cargo_bin("salesops")
+        .unwrap()
+        .current_dir(dir.path())
+        .env_remove("SALESOPS_CONFIG")
+        .args(["run", "--config", "salesops.toml"])
+        .args(["--period", "2026-06", "--as-of", "2026-07-01"])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    assert!(!dir.path().join("reports").exists(), "nothing written");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_broken_history_entry_names_the_deal_and_the_field() {
+    // CANONICAL.md: an entry's stage must exist; an entry whose `at` is not
+    // a timestamp, or that carries no field, is a broken record.
+    let err = broken_history(json!({"at": "2026-07-06T10:00:00+09:00", "stage": "negotiation"}));
+    assert!(
+        err.contains("p3") && err.contains("history") && err.contains("negotiation"),
+        "{err}"
+    );
+    let err = broken_history(json!({"at": "2026-07-32T10:00:00+09:00", "amount": 5}));
+    assert!(
+        err.contains("p3") && err.contains("history") && err.contains("2026-07-32"),
+        "{err}"
+    );
+    let err = broken_history(json!({"at": "2026-07-06T10:00:00+09:00"}));
+    assert!(err.contains("p3") && err.contains("history"), "{err}");
+}
+
+#[test]
 fn july_sees_the_amount_set_later_and_the_deal_created_after_june() {
     let dir = setup(PIT_CONFIG, &final_books());
     let got = common::run_report(dir.path(), "pit", "2026-07", "2026-08-01");
@@ -634,6 +692,27 @@ fn july_reconstructed_when_nothing_was_stored() {
 }
 
 #[test]
+fn a_forecast_stored_after_the_period_is_never_of_record() {
+    // The June report run on Aug 5 forecasts July (June is over) and stores
+    // it as of Aug 5: neither on or before July 1 nor made during July. July's
+    // forecast of record is then reconstructed at July 1 (15,300).
+    let dir = setup(PIT_CONFIG, &final_books());
+    let late = common::run_report(dir.path(), "pit", "2026-06", "2026-08-05");
+    // At Aug 5 July's 22,000 is won and nothing open closes in July but p2
+    // (demo 20,000, close 07-15; lost only on 08-05 10:00) and p4 (8,000):
+    // 22,000 + 6,000 + 800.
+    assert_eq!(late["forecasts"]["target"], "2026-07");
+    assert_eq!(late["forecasts"]["stage_weighted"], json!(28800.0));
+    let got = common::run_report(dir.path(), "pit", "2026-07", "2026-08-06");
+    common::assert_matches(
+        &json!({"forecast_accuracy": {"stage_weighted": {
+            "forecast": 15300.0, "actual": 22000.0, "accuracy": 153.0 / 220.0,
+            "late": false, "reconstructed": true}}}),
+        &got,
+    );
+}
+
+#[test]
 fn a_forecast_stored_during_the_period_is_late_and_beats_reconstruction() {
     let dir = setup(PIT_CONFIG, &final_books());
     // July 15: July is running, so it is the target. At July 15 00:00: p1
@@ -657,6 +736,39 @@ fn a_forecast_stored_during_the_period_is_late_and_beats_reconstruction() {
             "best_case": {"forecast": 42000.0, "actual": 22000.0, "accuracy": 1.0 / 11.0,
                           "bias": 10.0 / 11.0, "late": true, "reconstructed": false}
         }}),
+        &got,
+    );
+}
+
+#[test]
+fn as_of_is_local_midnight_on_the_day_after_daylight_saving_starts() {
+    // America/New_York moves to UTC−4 on 2026-03-08, so as_of 2026-03-09
+    // begins at 2026-03-09T04:00:00Z. z1's 03:59 UTC entry (best_case) is
+    // before it; its 04:30 UTC entry (proposal, 5,000) is after it.
+    let config = PIT_CONFIG.replace("Asia/Seoul", "America/New_York");
+    let books = json!({
+        "currency": "USD",
+        "reps": [{"id": "r1", "name": "Kim", "email": "kim@example.com", "start_date": "2025-01-01"}],
+        "stages": stages(),
+        "deals": [{
+            "id": "z1", "name": "z1", "owner": "r1", "created_at": "2026-02-01T15:00:00Z",
+            "stage": "proposal", "amount": 5000, "close_date": "2026-03-20",
+            "forecast_category": "best_case",
+            "history": [
+                {"at": "2026-02-01T15:00:00Z", "stage": "discovery", "amount": 1000,
+                 "close_date": "2026-03-20", "forecast_category": "commit"},
+                {"at": "2026-03-09T03:59:00Z", "forecast_category": "best_case"},
+                {"at": "2026-03-09T04:30:00Z", "stage": "proposal", "amount": 5000}
+            ]
+        }]
+    });
+    let dir = setup(&config, &books);
+    let got = common::run_report(dir.path(), "pit", "2026-03", "2026-03-09");
+    // March is running: the target. z1 discovery 1,000 × 0.1, best case.
+    common::assert_matches(
+        &json!({"forecasts": {"target": "2026-03", "stage_weighted": 100.0,
+                              "rep_commit": 0.0, "best_case": 1000.0},
+                "kpis": {"pipeline_total": 1000.0}}),
         &got,
     );
 }

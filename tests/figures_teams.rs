@@ -441,6 +441,70 @@ fn each_teams_goals_use_the_teams_own_baseline() {
     );
 }
 
+#[test]
+fn a_crm_team_joins_a_config_team_with_members_of_its_own() {
+    // r8's CRM team " INTERNS" is the config team Interns (which also lists
+    // r6 by id): nobody is left in no team, so there is no null row.
+    let mut books = june_books();
+    books["reps"][7]["team"] = json!(" INTERNS");
+    let dir = setup(TEAMS, &books);
+    let got = june(dir.path());
+    let names: Vec<&Value> = got["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["name"])
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            &json!("North"),
+            &json!("South"),
+            &json!("Interns"),
+            &json!("West Coast")
+        ]
+    );
+    // Interns: r6 (no quota) and r8 (10,000). Won t7 4,000 + t8 2,000 over
+    // r8's quota alone; r8's 2,000 < 10,000 (r6 has no quota: not counted).
+    common::assert_matches(
+        &json!({"teams": [{"name": "North"}, {"name": "South"},
+            {"name": "Interns", "reps": 2, "won_revenue": 6000.0, "team_quota": 10000.0,
+             "team_attainment": 0.6, "quota_attainment_rate": 0.0,
+             "pipeline_coverage": 0.0},
+            {"name": "West Coast"}]}),
+        &got,
+    );
+}
+
+#[test]
+fn a_teams_touches_are_its_members_activities() {
+    // t9 (North) is touched by r1 (North) and by r3 (South). The
+    // organisation counts both; North's sub-snapshot holds only the
+    // activities its members own, so North counts one. Target 2.
+    let mut books = june_books();
+    books["activities"] = json!([
+        {"id": "a1", "owner": "r1", "kind": "call", "at": "2026-06-10T09:00:00Z",
+         "duration_minutes": 10, "deal_id": "t9"},
+        {"id": "a2", "owner": "r3", "kind": "call", "at": "2026-06-11T09:00:00Z",
+         "duration_minutes": 10, "deal_id": "t9"}
+    ]);
+    let dir = setup(
+        &format!("{TEAMS}\n[activities]\nfollow_up_target = 2\n"),
+        &books,
+    );
+    let org = june(dir.path());
+    // Open closing in July: t5 (0 touches), t9 (2), t10 (0): under 2 are t5, t10.
+    common::assert_matches(&json!({"kpis": {"open_under_target": 2}}), &org);
+    assert_eq!(org["reps"][0]["id"], "r1");
+    assert_eq!(org["reps"][0]["open_under_target"], json!(0));
+    let north = team_json(dir.path(), "North", "2026-06");
+    common::assert_matches(
+        &json!({"kpis": {"open_under_target": 1},
+                "reps": [{"id": "r1", "open_under_target": 1}, {"id": "r2", "open_under_target": 0}]}),
+        &north,
+    );
+}
+
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = fs::read_dir(dir) {
