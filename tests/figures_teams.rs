@@ -505,6 +505,44 @@ fn a_teams_touches_are_its_members_activities() {
     );
 }
 
+#[test]
+fn team_names_are_unique_ignoring_letter_case_and_usable_as_folders() {
+    let teams = r#"
+[[teams]]
+name = "North"
+
+[[teams]]
+name = "NORTH"
+
+[[teams]]
+name = "a/b"
+"#;
+    let dir = setup(teams, &june_books());
+    let out = salesops(dir.path())
+        .args(["check", "--config", "salesops.toml"])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 problem(s)"), "{err}");
+    assert!(err.contains("teams[1]") && err.contains("NORTH"), "{err}");
+    assert!(err.contains("teams[2]") && err.contains("a/b"), "{err}");
+}
+
+#[test]
+fn run_team_with_an_unknown_team_says_so() {
+    let dir = setup(TEAMS, &june_books());
+    salesops(dir.path())
+        .args(["run", "--config", "salesops.toml"])
+        .args(["--period", "2026-06", "--as-of", "2026-07-01"])
+        .args(["--report", "org", "--team", "Nowhere", "--dry-run"])
+        .assert()
+        .failure()
+        .stderr(contains("Nowhere"));
+    assert!(!dir.path().join("reports/org").exists(), "nothing written");
+}
+
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = fs::read_dir(dir) {
