@@ -328,6 +328,23 @@ fn follow_up_target_defaults_to_five() {
 }
 
 #[test]
+fn touches_follow_the_configured_selling_kinds() {
+    // Selling kinds without email and with task: a2, a11, a15 (emails) are
+    // no touches; a6 (task, d1) is one.
+    // Won: d1 a1 + a3 + a6 = 3, d2 1, d3 a9 + a10 + a12 = 3, d4 0, d5 1 → 8/5.
+    // Lost: d6 a14 = 1, d7 3, d8 0 → 4/3; under 3: d6, d8.
+    // Open in August: d9 1, d10 3, d12 0 → 2 under 3.
+    let kinds = "\n[activities]\nfollow_up_target = 3\nselling_kinds = [\"call\", \"meeting\", \"social\", \"task\"]\n";
+    let dir = setup(kinds, &snapshot());
+    let got = july(dir.path());
+    common::assert_matches(
+        &json!({"kpis": {"touches_mean_won": 1.6, "touches_mean_lost": 4.0 / 3.0,
+                         "lost_before_target_share": 2.0 / 3.0, "open_under_target": 2}}),
+        &got,
+    );
+}
+
+#[test]
 fn no_deal_won_or_lost_gives_nulls() {
     // August, as of September 1 (nothing closes in August in this data set):
     // no won or lost deal, so the means and shares are null, never 0.
