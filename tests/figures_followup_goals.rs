@@ -635,12 +635,15 @@ fn config_bad_baseline_label_and_follow_up_target_zero_are_all_listed() {
 }
 
 #[test]
-#[ignore = "BUG: follow_up_target = 2.5 is accepted and silently rounded (config-rs coerces floats to integers); issue 9 asks for an integer >= 1"]
 fn config_fractional_follow_up_target_is_an_error() {
     // Issue 9: `[activities] follow_up_target` (integer ≥ 1, default 5),
     // validated like every key. 2.5 touches is not a number of touches.
     let err = check_fails("\n[activities]\nfollow_up_target = 2.5\n");
     assert!(err.contains("activities.follow_up_target"), "{err}");
+    assert!(err.contains("expected a whole number, got 2.5"), "{err}");
+    // Every whole-number key reads the same way.
+    let err = check_fails("\n[forecast]\ntrack_record_periods = 2.7\n");
+    assert!(err.contains("forecast.track_record_periods"), "{err}");
 }
 
 #[test]

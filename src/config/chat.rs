@@ -19,12 +19,12 @@ pub struct SlackConfig {
     #[serde(default)]
     pub token: Option<Secret>,
     /// Bound on one HTTP request, in seconds. Default 30.
-    #[serde(default = "default_timeout")]
+    #[serde(deserialize_with = "super::whole::u64", default = "default_timeout")]
     pub timeout_seconds: u64,
     /// Attempts per request after a server error (5xx) or a timeout, with
     /// 1 s, 2 s, 4 s… between them (at most 30 s); a 429 is waited out as
     /// `Retry-After` says and does not count. Default 4.
-    #[serde(default = "default_attempts")]
+    #[serde(deserialize_with = "super::whole::u32", default = "default_attempts")]
     pub max_attempts: u32,
 }
 
@@ -49,11 +49,11 @@ pub struct MsteamsConfig {
     #[serde(default)]
     pub webhooks: BTreeMap<String, Secret>,
     /// Bound on one HTTP request, in seconds. Default 30.
-    #[serde(default = "default_timeout")]
+    #[serde(deserialize_with = "super::whole::u64", default = "default_timeout")]
     pub timeout_seconds: u64,
     /// Attempts per card after a server error (5xx) or a timeout, as for
     /// Slack. Default 4.
-    #[serde(default = "default_attempts")]
+    #[serde(deserialize_with = "super::whole::u32", default = "default_attempts")]
     pub max_attempts: u32,
 }
 

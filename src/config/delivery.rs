@@ -94,12 +94,12 @@ pub struct DeliveryConfig {
     /// Bound on one send (connect, TLS, auth and transfer), in seconds; a
     /// send that takes longer counts as a transient failure. 1 to 3600;
     /// default 30.
-    #[serde(default = "default_timeout")]
+    #[serde(deserialize_with = "super::whole::u64", default = "default_timeout")]
     pub timeout_seconds: u64,
     /// Attempts per recipient when the failure is transient (connection
     /// refused, timeout, 4xx), with 1 s, 2 s, 4 s… between them (at most
     /// 30 s). A permanent failure (5xx) is not retried. 1 to 100; default 4.
-    #[serde(default = "default_attempts")]
+    #[serde(deserialize_with = "super::whole::u32", default = "default_attempts")]
     pub max_attempts: u32,
     /// PEM file of an extra CA to trust (a private relay with its own CA);
     /// the Mozilla roots built into the binary are always trusted. Default: none.

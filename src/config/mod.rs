@@ -15,6 +15,7 @@ mod report;
 mod resolve;
 mod serve;
 mod source;
+mod whole;
 
 pub use chat::{webhook_env, MsteamsConfig, SlackConfig};
 pub use delivery::{Auth, DeliveryConfig, DeliveryKind, Security};
@@ -78,7 +79,10 @@ pub struct RawConfig {
     #[serde(default)]
     pub currency: Option<String>,
     /// First month (1-12) of the fiscal year; quarters follow it. Default 1.
-    #[serde(default = "defaults::fiscal_year_start_month")]
+    #[serde(
+        deserialize_with = "whole::u32",
+        default = "defaults::fiscal_year_start_month"
+    )]
     pub fiscal_year_start_month: u32,
     /// Where the SQLite state (forecast history, sends, runs) lives. Default "state".
     #[serde(default = "defaults::state_dir")]
@@ -107,7 +111,10 @@ pub struct RawConfig {
     pub chart_font: Option<PathBuf>,
     /// `serve`: seconds a run in flight may take to finish after SIGTERM
     /// (1 to 86400). Default 120.
-    #[serde(default = "defaults::shutdown_timeout_seconds")]
+    #[serde(
+        deserialize_with = "whole::u64",
+        default = "defaults::shutdown_timeout_seconds"
+    )]
     pub shutdown_timeout_seconds: u64,
     /// `serve`: on start, run each report whose latest scheduled period was
     /// not delivered. Default true.
@@ -115,7 +122,10 @@ pub struct RawConfig {
     pub catch_up: bool,
     /// `serve`: how long a failed run is retried (with backoff) before it is
     /// given up (0 to 525600). Default 60.
-    #[serde(default = "defaults::retry_for_minutes")]
+    #[serde(
+        deserialize_with = "whole::u64",
+        default = "defaults::retry_for_minutes"
+    )]
     pub retry_for_minutes: u64,
     /// `serve`: the HTTP listener for probes and metrics. Default: none.
     #[serde(default)]
@@ -228,7 +238,10 @@ pub struct ForecastConfig {
     #[serde(default = "defaults::new_rep_first_month_revenue")]
     pub new_rep_first_month_revenue: f64,
     /// Finished periods the forecast track record covers. Default 6.
-    #[serde(default = "defaults::track_record_periods")]
+    #[serde(
+        deserialize_with = "whole::u32",
+        default = "defaults::track_record_periods"
+    )]
     pub track_record_periods: u32,
 }
 
@@ -267,7 +280,10 @@ pub struct ActivitiesConfig {
     pub selling_kinds: Vec<String>,
     /// Touches (selling activities linked to a deal) a deal should get
     /// before it closes. Default 5.
-    #[serde(default = "defaults::follow_up_target")]
+    #[serde(
+        deserialize_with = "whole::i64",
+        default = "defaults::follow_up_target"
+    )]
     pub follow_up_target: i64,
 }
 

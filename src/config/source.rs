@@ -95,12 +95,18 @@ pub struct SourceConfig {
     /// `file` over http(s): the largest snapshot salesops downloads, in
     /// bytes (1 to 2^50). The download is spooled to a temporary file and
     /// read like a local one. Default 4294967296 (4 GiB).
-    #[serde(default = "default_max_snapshot_bytes")]
+    #[serde(
+        deserialize_with = "super::whole::u64",
+        default = "default_max_snapshot_bytes"
+    )]
     pub max_snapshot_bytes: u64,
     /// `file` over http(s): how long the whole download may take, in
     /// seconds (1 to 604800); each read also waits at most
     /// `timeout_seconds`. Default 3600.
-    #[serde(default = "default_download_timeout")]
+    #[serde(
+        deserialize_with = "super::whole::u64",
+        default = "default_download_timeout"
+    )]
     pub download_timeout_seconds: u64,
     /// API base URL (HubSpot: https://api.hubapi.com; Pipedrive: your company
     /// domain, e.g. https://acme.pipedrive.com). Overridable for tests and proxies.
@@ -117,7 +123,7 @@ pub struct SourceConfig {
     #[serde(default)]
     pub token: Option<Secret>,
     /// Timeout of one HTTP request, in seconds (1 to 86400). Default 30.
-    #[serde(default = "default_timeout")]
+    #[serde(deserialize_with = "super::whole::u64", default = "default_timeout")]
     pub timeout_seconds: u64,
     /// Requests per second at most, shared by all object types pulled at
     /// once (0.001 to 10000). Default: the vendor's documented limit less
@@ -128,7 +134,10 @@ pub struct SourceConfig {
     /// error, timeout, lost connection) is asked for again, with growing
     /// waits, before the pull fails. Rate-limit answers (429) are waited
     /// out as the vendor says and do not count. 0 to 100; default 4.
-    #[serde(default = "default_max_retries")]
+    #[serde(
+        deserialize_with = "super::whole::u32",
+        default = "default_max_retries"
+    )]
     pub max_retries: u32,
     /// `[source.hubspot]`: how HubSpot maps into the snapshot. Default:
     /// the standard properties (docs/connectors.md).
