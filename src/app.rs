@@ -455,7 +455,7 @@ impl Unit<'_> {
         if !self.opts.dry_run {
             let values: Vec<(Method, rust_decimal::Decimal)> = Method::ALL
                 .into_iter()
-                .filter_map(|m| figures.forecasts.get(m).map(|v| (m, report::cents(v))))
+                .filter_map(|m| figures.forecasts.get(m).map(|v| (m, metrics::cents(v))))
                 .collect();
             if let Some(st) = store {
                 st.save_forecasts(&r.name, key, &figures.forecasts.target, as_of, &values)?;

@@ -4,8 +4,8 @@
 //! method did over the last periods.
 
 use super::forecast::{Forecasts, Method, StoredForecast};
+use super::money::cents;
 use crate::period::{Period, PeriodKind};
-use crate::report::cents;
 use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use std::collections::BTreeMap;

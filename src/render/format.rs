@@ -1,8 +1,8 @@
 //! How numbers read in a report: money per currency, ratios as
 //! percentages, changes with an arrow. Pure text formatting; the figures
-//! themselves are computed in `metrics` and rounded by `report::cents`.
+//! themselves are computed in `metrics` and rounded by `metrics::cents`.
 
-use crate::report::cents;
+use crate::metrics::cents;
 use rust_decimal::prelude::*;
 
 /// How one currency is written.
@@ -30,7 +30,7 @@ impl Currency {
 }
 
 /// Money for display: `$1,234,567.89`, `₩1,234,568`, `CHF 1,234.50`.
-/// Rounds with `report::cents` first (the same cents as report.json), then
+/// Rounds with `metrics::cents` first (the same cents as report.json), then
 /// to the currency's minor unit.
 pub fn money(code: &str, d: Decimal) -> String {
     let cur = Currency::of(code);

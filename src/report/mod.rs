@@ -2,23 +2,15 @@
 //! exactly the keys of the spec's "Machine-readable output"; templates see
 //! the same values plus presentation data (later in `render`).
 //!
-//! Money is rounded to cents here and nowhere earlier.
+//! Money is rounded to cents here (by `metrics::cents`, the one rounding
+//! rule, which forecasts stored for later runs use too) and nowhere earlier.
 
 use crate::metrics::{Accuracy, Figures, GoalResult, Method, Num, TeamRow, TrackRecord};
 use rust_decimal::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-/// Rounds money to cents for output: the exact value is taken to the
-/// nearest binary double, which is then rounded to two decimals (what
-/// `round(float(x), 2)` does). Only an exact half cent is affected: it goes
-/// the way its double lies (3865.665 → 3865.66, 6713.925 → 6713.93), which
-/// is how the spec's reference figures were produced (docs/metrics.md).
-pub fn cents(d: Decimal) -> Decimal {
-    let f: f64 = d.to_string().parse().unwrap_or(0.0);
-    // `{:.2}` rounds the double's exact binary value correctly.
-    Decimal::from_str(&format!("{f:.2}")).unwrap_or(d.round_dp(2))
-}
+pub use crate::metrics::cents;
 
 /// Money as a JSON number in the report currency, rounded to cents.
 pub fn money(d: Decimal) -> Value {
