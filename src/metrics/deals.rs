@@ -9,7 +9,7 @@ use super::window::Window;
 use super::{mean_median, ByType, Settings};
 use crate::period::{add_months, Period};
 use crate::snapshot::{Books, DealAt, Snapshot, Status};
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 /// Per-rep sums of the pass.
@@ -87,6 +87,28 @@ pub struct Touches<'a> {
     pub scope: &'a Scope,
 }
 
+/// What the pass compares every deal with.
+struct Frame<'a> {
+    p: &'a Period,
+    prev: Period,
+    target: &'a Period,
+    as_of: NaiveDate,
+    /// The three whole calendar months before the target (historical forecast).
+    hist: Window,
+    /// Wins from here on make the typical cycle (the last 365 days).
+    cycle_from: NaiveDate,
+    s: &'a Settings,
+    touches: Option<(Touches<'a>, DateTime<Utc>)>,
+}
+
+impl Frame<'_> {
+    /// The deal's touches at as_of, when the pass counts them.
+    fn touches(&self, d: &DealAt) -> Option<u32> {
+        let (t, at) = self.touches.as_ref()?;
+        Some(t.index.count(d.index, *at, d.close, self.s, t.scope))
+    }
+}
+
 /// The pass for period `p`, forecast target `target`, books at `as_of`.
 pub fn pass(
     snap: &Snapshot,
@@ -96,118 +118,125 @@ pub fn pass(
     s: &Settings,
     touches: Option<Touches>,
 ) -> Pass {
-    let tz = s.tz;
-    let as_of = books.as_of;
-    let prev = p.previous();
-    // Base of the historical forecast: the three whole calendar months
-    // before the target's start.
     let hist_end = Period::month_of(target.start).start;
-    let hist = Window::new(add_months(hist_end, -3), hist_end, tz);
-    let cycle_from = as_of - Duration::days(365);
+    let f = Frame {
+        p,
+        prev: p.previous(),
+        target,
+        as_of: books.as_of,
+        hist: Window::new(add_months(hist_end, -3), hist_end, s.tz),
+        cycle_from: books.as_of - Duration::days(365),
+        s,
+        touches: touches.map(|t| (t, books.t)),
+    };
     let mut o = Pass {
         reps: vec![RepAcc::default(); snap.reps.len()],
         ..Pass::default()
     };
-    let count = |d: &DealAt| {
-        touches
-            .as_ref()
-            .map(|t| t.index.count(d.index, books.t, d.close, s, t.scope))
-    };
-
     for d in &books.deals {
-        let amount = match d.amount {
-            Some(a) => a,
-            None => {
-                o.missing_amount.push(d.index);
-                Decimal::ZERO
-            }
-        };
-        let close = d.close;
-        let closed_before = close < as_of;
-        let r = &mut o.reps[d.owner as usize];
+        let amount = d.amount.unwrap_or_else(|| {
+            o.missing_amount.push(d.index);
+            Decimal::ZERO
+        });
+        let closed_before = d.close < f.as_of;
         match d.status {
-            Status::Won if closed_before => {
-                let days = (close - d.created_at.local_date(tz)).num_days();
-                if p.contains(close) {
-                    o.won_revenue += amount;
-                    o.deals_won += 1;
-                    r.won += amount;
-                    r.deals_won += 1;
-                    r.cycle_days_sum += days;
-                    o.cycles.push(days as f64);
-                    o.by_type.add(d.deal_type, amount);
-                    if d.deal_type.is_some_and(|t| t.is_expansion()) {
-                        r.expansion += amount;
-                    }
-                    if let Some(n) = count(d) {
-                        o.touches_won.push(n as f64);
-                    }
-                }
-                if prev.contains(close) {
-                    r.prev_won += amount;
-                    o.prev_won_revenue += amount;
-                }
-                if target.contains(close) {
-                    o.forecast.won_so_far += amount;
-                }
-                if hist.contains_date(close) {
-                    o.forecast.hist_base += amount;
-                }
-                if close >= cycle_from {
-                    o.forecast.cycle_sum += days;
-                    o.forecast.cycle_n += 1;
-                }
-            }
-            Status::Lost if closed_before => {
-                if p.contains(close) {
-                    o.deals_lost += 1;
-                    r.deals_lost += 1;
-                    if let Some(n) = count(d) {
-                        o.touches_lost.push(n as f64);
-                        if n < s.follow_up_target {
-                            o.lost_before_target += 1;
-                            r.lost_before_target += 1;
-                        }
-                    }
-                }
-            }
+            Status::Won if closed_before => o.won(&f, d, amount),
+            Status::Lost if closed_before => o.lost(&f, d),
             // Open at as_of: open then, or closed on or after as_of (a won
             // deal is then weighted 1, a lost one 0).
-            status => {
-                let probability = match status {
-                    Status::Open => snap.stages[d.stage as usize].probability,
-                    Status::Won => Decimal::ONE,
-                    Status::Lost => Decimal::ZERO,
-                };
-                let weighted = amount * probability;
-                o.pipeline_total += amount;
-                o.pipeline_weighted += weighted;
-                r.pipeline_total += amount;
-                r.pipeline_weighted += weighted;
-                o.open_count += 1;
-                if target.contains(close) {
-                    o.coverage_amount += amount;
-                    o.forecast.open_in_target.push(OpenInTarget {
-                        amount,
-                        weighted,
-                        age_days: (as_of - d.created_at.local_date(tz)).num_days(),
-                        category: d.category,
-                    });
-                    if let Some(n) = count(d).filter(|n| *n < s.follow_up_target) {
-                        r.open_under_target += 1;
-                        o.follow_ups.push(FollowUp {
-                            deal: d.index,
-                            owner: d.owner,
-                            amount,
-                            close,
-                            touches: n,
-                        });
-                    }
-                }
-            }
+            Status::Open => o.open(&f, d, amount, snap.stages[d.stage as usize].probability),
+            Status::Won => o.open(&f, d, amount, Decimal::ONE),
+            Status::Lost => o.open(&f, d, amount, Decimal::ZERO),
         }
     }
     o
+}
+
+impl Pass {
+    /// A deal won before as_of: in P, in the previous period, in the
+    /// target so far, in the historical base, in the typical cycle.
+    fn won(&mut self, f: &Frame, d: &DealAt, amount: Decimal) {
+        let days = (d.close - d.created_at.local_date(f.s.tz)).num_days();
+        let r = &mut self.reps[d.owner as usize];
+        if f.p.contains(d.close) {
+            self.won_revenue += amount;
+            self.deals_won += 1;
+            r.won += amount;
+            r.deals_won += 1;
+            r.cycle_days_sum += days;
+            self.cycles.push(days as f64);
+            self.by_type.add(d.deal_type, amount);
+            if d.deal_type.is_some_and(|t| t.is_expansion()) {
+                r.expansion += amount;
+            }
+            if let Some(n) = f.touches(d) {
+                self.touches_won.push(n as f64);
+            }
+        }
+        if f.prev.contains(d.close) {
+            r.prev_won += amount;
+            self.prev_won_revenue += amount;
+        }
+        if f.target.contains(d.close) {
+            self.forecast.won_so_far += amount;
+        }
+        if f.hist.contains_date(d.close) {
+            self.forecast.hist_base += amount;
+        }
+        if d.close >= f.cycle_from {
+            self.forecast.cycle_sum += days;
+            self.forecast.cycle_n += 1;
+        }
+    }
+
+    /// A deal lost before as_of, counted in P with its touches.
+    fn lost(&mut self, f: &Frame, d: &DealAt) {
+        if !f.p.contains(d.close) {
+            return;
+        }
+        let r = &mut self.reps[d.owner as usize];
+        self.deals_lost += 1;
+        r.deals_lost += 1;
+        if let Some(n) = f.touches(d) {
+            self.touches_lost.push(n as f64);
+            if n < f.s.follow_up_target {
+                self.lost_before_target += 1;
+                r.lost_before_target += 1;
+            }
+        }
+    }
+
+    /// A deal open at as_of, weighted by `probability`: pipeline, and when
+    /// it closes in the target, coverage, the forecasts and follow-ups.
+    fn open(&mut self, f: &Frame, d: &DealAt, amount: Decimal, probability: Decimal) {
+        let weighted = amount * probability;
+        let r = &mut self.reps[d.owner as usize];
+        self.pipeline_total += amount;
+        self.pipeline_weighted += weighted;
+        r.pipeline_total += amount;
+        r.pipeline_weighted += weighted;
+        self.open_count += 1;
+        if !f.target.contains(d.close) {
+            return;
+        }
+        self.coverage_amount += amount;
+        self.forecast.open_in_target.push(OpenInTarget {
+            amount,
+            weighted,
+            age_days: (f.as_of - d.created_at.local_date(f.s.tz)).num_days(),
+            category: d.category,
+        });
+        if let Some(n) = f.touches(d).filter(|n| *n < f.s.follow_up_target) {
+            r.open_under_target += 1;
+            self.follow_ups.push(FollowUp {
+                deal: d.index,
+                owner: d.owner,
+                amount,
+                close: d.close,
+                touches: n,
+            });
+        }
+    }
 }
 
 impl Pass {

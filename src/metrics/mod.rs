@@ -308,6 +308,8 @@ pub struct Engine<'a> {
     snap: &'a Snapshot,
     s: &'a Settings,
     touches: TouchIndex,
+    /// Some deal carries history: forecasts of past periods can be rebuilt.
+    history: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -316,6 +318,7 @@ impl<'a> Engine<'a> {
             snap,
             s,
             touches: TouchIndex::new(snap, s),
+            history: snap.has_history(),
         }
     }
 
@@ -395,57 +398,21 @@ impl<'a> Engine<'a> {
     ) -> Figures {
         let books = self.books(scope, as_of);
         let core = self.core_at(scope, &books, p);
-        let mut cores: HashMap<(String, NaiveDate), Core> = HashMap::new();
         let prev = p.previous();
-        let prev_as_of = goals::baseline_as_of(&prev, as_of);
-        let previous = self.core(scope, prev, prev_as_of);
-
-        let mut goal_results = Vec::new();
-        for g in &self.s.goals {
-            let bp = g.baseline_period(&p);
-            let b_as_of = goals::baseline_as_of(&bp, as_of);
-            let base = if bp == prev && b_as_of == prev_as_of {
-                &previous
-            } else {
-                cores
-                    .entry((bp.label(), b_as_of))
-                    .or_insert_with(|| self.core(scope, bp, b_as_of))
-            };
-            goal_results.push(goals::judge(
-                g,
-                bp,
-                g.metric.value(base),
-                g.metric.value(&core),
-            ));
-        }
-
-        let history = self.snap.has_history();
-        let rebuild = |q: &Period| history.then(|| self.reconstruct(scope, q));
-        let periods = track::periods(&p, as_of, self.s.track_record_periods);
-        let actuals = won_by_period(&books, &periods);
-        let mut methods: BTreeMap<Method, Vec<Accuracy>> = BTreeMap::new();
-        let mut own: Option<BTreeMap<Method, Accuracy>> = None;
-        for (q, actual) in periods.iter().zip(actuals) {
-            let judged = track::judge_period(q, actual, stored, &mut || rebuild(q));
-            for (m, a) in &judged {
-                methods.entry(*m).or_default().push(a.clone());
-            }
-            if *q == p {
-                own = Some(judged);
-            }
-        }
-        let track_record = track::summarize(periods, methods);
+        let previous = self.core(scope, prev, goals::baseline_as_of(&prev, as_of));
+        let goals = self.goals(scope, &core, &previous);
+        let (track_record, own) = self.track_record(scope, &books, &p, stored);
         let accuracy = if as_of < p.end {
             BTreeMap::new()
         } else {
             own.unwrap_or_else(|| {
-                track::judge_period(&p, core.kpis.won_revenue, stored, &mut || rebuild(&p))
+                let mut rebuild = || self.rebuild(scope, &p);
+                track::judge_period(&p, core.kpis.won_revenue, stored, &mut rebuild)
             })
             .into_iter()
             .filter(|(_, a)| a.forecast.is_some())
             .collect()
         };
-
         let mut data_quality = self.snap.notes.clone();
         data_quality.extend(core.notes);
         Figures {
@@ -458,11 +425,66 @@ impl<'a> Engine<'a> {
             forecasts: core.forecasts,
             accuracy,
             track_record,
-            goals: goal_results,
+            goals,
             follow_ups: core.follow_ups,
             leads: core.leads,
             data_quality,
         }
+    }
+
+    /// Each goal judged: its baseline from its own period and books (the
+    /// previous period's figures serve every goal that uses the default).
+    fn goals(&self, scope: &Scope, core: &Core, previous: &Core) -> Vec<GoalResult> {
+        let mut cores: HashMap<(String, NaiveDate), Core> = HashMap::new();
+        let mut out = Vec::new();
+        for g in &self.s.goals {
+            let bp = g.baseline_period(&core.period);
+            let b_as_of = goals::baseline_as_of(&bp, core.as_of);
+            let base = if bp == previous.period && b_as_of == previous.as_of {
+                previous
+            } else {
+                cores
+                    .entry((bp.label(), b_as_of))
+                    .or_insert_with(|| self.core(scope, bp, b_as_of))
+            };
+            out.push(goals::judge(
+                g,
+                bp,
+                g.metric.value(base),
+                g.metric.value(core),
+            ));
+        }
+        out
+    }
+
+    /// The track record of `p` with the report's books, and the judged
+    /// methods of `p` itself when it is one of the record's periods.
+    fn track_record(
+        &self,
+        scope: &Scope,
+        books: &Books,
+        p: &Period,
+        stored: &[StoredForecast],
+    ) -> (TrackRecord, Option<BTreeMap<Method, Accuracy>>) {
+        let periods = track::periods(p, books.as_of, self.s.track_record_periods);
+        let actuals = won_by_period(books, &periods);
+        let mut methods: BTreeMap<Method, Vec<Accuracy>> = BTreeMap::new();
+        let mut own = None;
+        for (q, actual) in periods.iter().zip(actuals) {
+            let judged = track::judge_period(q, actual, stored, &mut || self.rebuild(scope, q));
+            for (m, a) in &judged {
+                methods.entry(*m).or_default().push(a.clone());
+            }
+            if q == p {
+                own = Some(judged);
+            }
+        }
+        (track::summarize(periods, methods), own)
+    }
+
+    /// A forecast of `q` reconstructed from history; none without history.
+    fn rebuild(&self, scope: &Scope, q: &Period) -> Option<Forecasts> {
+        self.history.then(|| self.reconstruct(scope, q))
     }
 
     /// The organisation's `teams` rows: each team's figures as its own
