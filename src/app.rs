@@ -126,17 +126,14 @@ pub fn plan(
     now: DateTime<Utc>,
 ) -> Result<(Period, NaiveDate)> {
     let today = now.with_timezone(&r.tz).date_naive();
-    let fiscal = s.metrics.fiscal_start_month;
-    let period = match &opts.period {
-        Some(p) => Period::parse(p, fiscal).with_context(|| "--period")?,
-        None => r.period.period(today, fiscal),
-    };
-    let as_of = opts.as_of.unwrap_or(if period.end <= today {
-        period.end
-    } else {
-        today
-    });
-    Ok((period, as_of))
+    crate::period::select(
+        r.period,
+        opts.period.as_deref(),
+        opts.as_of,
+        today,
+        s.metrics.fiscal_start_month,
+    )
+    .context("--period")
 }
 
 /// Runs the selected reports on one pull of the source, and records each

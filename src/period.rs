@@ -190,6 +190,51 @@ impl Period {
     }
 }
 
+/// Which period a report covers, seen from the local date it runs on
+/// (`[[reports]] period`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector {
+    PreviousMonth,
+    PreviousQuarter,
+    CurrentMonth,
+    CurrentQuarter,
+}
+
+impl Selector {
+    /// The period this selector picks for a run on local date `today`.
+    pub fn period(&self, today: NaiveDate, fiscal_start_month: u32) -> Period {
+        match self {
+            Selector::PreviousMonth => Period::month_of(today).previous(),
+            Selector::CurrentMonth => Period::month_of(today),
+            Selector::PreviousQuarter => Period::quarter_of(today, fiscal_start_month).previous(),
+            Selector::CurrentQuarter => Period::quarter_of(today, fiscal_start_month),
+        }
+    }
+}
+
+/// The period and `as_of` of a run on local date `today`, the one rule that
+/// manual runs, schedules and `check` share: the explicit period
+/// (`--period`) or the report's selector; the explicit `as_of` (`--as-of`),
+/// else the period's end once it is over, else today.
+pub fn select(
+    selector: Selector,
+    explicit: Option<&str>,
+    as_of: Option<NaiveDate>,
+    today: NaiveDate,
+    fiscal_start_month: u32,
+) -> Result<(Period, NaiveDate), PeriodError> {
+    let period = match explicit {
+        Some(p) => Period::parse(p, fiscal_start_month)?,
+        None => selector.period(today, fiscal_start_month),
+    };
+    let as_of = as_of.unwrap_or(if period.end <= today {
+        period.end
+    } else {
+        today
+    });
+    Ok((period, as_of))
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
@@ -266,6 +311,41 @@ pub fn add_months(d: NaiveDate, months: i32) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn period_selectors() {
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+        assert_eq!(Selector::PreviousMonth.period(d, 1).label(), "2026-07");
+        assert_eq!(Selector::CurrentMonth.period(d, 1).label(), "2026-08");
+        assert_eq!(Selector::PreviousQuarter.period(d, 1).label(), "2026-Q2");
+        assert_eq!(Selector::CurrentQuarter.period(d, 1).label(), "2026-Q3");
+    }
+
+    #[test]
+    fn select_takes_the_period_end_once_it_is_over() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let (p, as_of) = select(Selector::PreviousMonth, None, None, d("2026-08-15"), 1).unwrap();
+        assert_eq!((p.label(), as_of), ("2026-07".to_string(), d("2026-08-01")));
+        let (p, as_of) = select(Selector::CurrentMonth, None, None, d("2026-08-15"), 1).unwrap();
+        assert_eq!((p.label(), as_of), ("2026-08".to_string(), d("2026-08-15")));
+        let (p, as_of) = select(
+            Selector::CurrentMonth,
+            Some("2026-Q2"),
+            Some(d("2026-05-02")),
+            d("2026-08-15"),
+            1,
+        )
+        .unwrap();
+        assert_eq!((p.label(), as_of), ("2026-Q2".to_string(), d("2026-05-02")));
+        assert!(select(
+            Selector::CurrentMonth,
+            Some("2026-13"),
+            None,
+            d("2026-08-15"),
+            1
+        )
+        .is_err());
+    }
 
     fn d(s: &str) -> NaiveDate {
         parse_date(s).unwrap()

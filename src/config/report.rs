@@ -2,13 +2,7 @@
 
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeriodSelector {
-    PreviousMonth,
-    PreviousQuarter,
-    CurrentMonth,
-    CurrentQuarter,
-}
+pub use crate::period::Selector as PeriodSelector;
 
 super::named_setting!(PeriodSelector {
     "previous_month" => PeriodSelector::PreviousMonth,

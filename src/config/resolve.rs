@@ -580,25 +580,6 @@ fn check_delivery(d: &DeliveryConfig, _has_recipients: &bool, errs: &mut Vec<Str
     whole(d.max_attempts.into(), "delivery.max_attempts", 1, 100, errs);
 }
 
-impl PeriodSelector {
-    /// The period this selector picks for a run on local date `today`.
-    pub fn period(
-        &self,
-        today: chrono::NaiveDate,
-        fiscal_start_month: u32,
-    ) -> crate::period::Period {
-        use crate::period::Period;
-        match self {
-            PeriodSelector::PreviousMonth => Period::month_of(today).previous(),
-            PeriodSelector::CurrentMonth => Period::month_of(today),
-            PeriodSelector::PreviousQuarter => {
-                Period::quarter_of(today, fiscal_start_month).previous()
-            }
-            PeriodSelector::CurrentQuarter => Period::quarter_of(today, fiscal_start_month),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -672,24 +653,6 @@ timezone = "Europe/Atlantis"
         assert!(
             err.contains("reports[0] (\"m\").subject: not a valid tera template"),
             "{err}"
-        );
-    }
-
-    #[test]
-    fn period_selectors() {
-        let d = chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
-        assert_eq!(
-            PeriodSelector::PreviousMonth.period(d, 1).label(),
-            "2026-07"
-        );
-        assert_eq!(PeriodSelector::CurrentMonth.period(d, 1).label(), "2026-08");
-        assert_eq!(
-            PeriodSelector::PreviousQuarter.period(d, 1).label(),
-            "2026-Q2"
-        );
-        assert_eq!(
-            PeriodSelector::CurrentQuarter.period(d, 1).label(),
-            "2026-Q3"
         );
     }
 }
