@@ -50,15 +50,6 @@ pub async fn pull(src: &SourceConfig, origin: &ConfigOrigin) -> Result<Pulled> {
 /// back to the OS as parsing moves on: a 1 GB export never sits in memory
 /// whole next to the snapshot built from it.
 pub fn read_file(path: &std::path::Path, opts: LoadOptions) -> Result<snapshot::Snapshot> {
-    read_mapped(path, opts, 32 << 20)
-}
-
-/// `read_file`, keeping `keep_behind` bytes behind the reader mapped.
-fn read_mapped(
-    path: &std::path::Path,
-    opts: LoadOptions,
-    keep_behind: usize,
-) -> Result<snapshot::Snapshot> {
     let file = std::fs::File::open(path).with_context(|| {
         format!(
             "cannot read the snapshot file {}: check [source] path",
@@ -76,24 +67,19 @@ fn read_mapped(
     let map = unsafe { memmap2::Mmap::map(&file) }
         .with_context(|| format!("cannot read the snapshot file {}", path.display()))?;
     const PAGE: usize = 4096;
-    let released = std::sync::atomic::AtomicUsize::new(0);
-    let progress = |reached: usize| {
-        let upto = reached.saturating_sub(keep_behind) / PAGE * PAGE;
-        let from = released.load(std::sync::atomic::Ordering::Relaxed);
-        if upto > from + keep_behind {
-            // SAFETY: a private read-only file mapping; a dropped page is read
-            // again from the file if a record in flight still points into it.
+    // The whole pages inside a range the parser is done with.
+    let release = |done: std::ops::Range<usize>| {
+        let (from, to) = (done.start.div_ceil(PAGE) * PAGE, done.end / PAGE * PAGE);
+        if to > from {
+            // SAFETY: a private read-only file mapping; a dropped page is
+            // read again from the file if the parser comes back to it.
             unsafe {
-                let _ = map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    from,
-                    upto - from,
-                );
+                let _ =
+                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from);
             }
-            released.store(upto, std::sync::atomic::Ordering::Relaxed);
         }
     };
-    snapshot::parse_with_progress(&map, opts, Some(&progress))
+    snapshot::parse_with_progress(&map, opts, Some(&release))
         .with_context(|| format!("snapshot {}", path.display()))
 }
 
@@ -126,13 +112,14 @@ mod tests {
 
     #[test]
     fn mapped_read_releasing_pages_gives_the_same_snapshot() {
-        // The demo books as a file of a few MB; release pages every 8 KiB.
+        // The demo books as a file of a few MB; in tests the parsers hand
+        // pages back every 8 KiB.
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let text = snapshot::to_json(&crate::source::demo::generate(today)).to_string();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("crm.json");
         std::fs::write(&path, &text).unwrap();
-        let mapped = read_mapped(&path, LoadOptions::default(), 8192).unwrap();
+        let mapped = read_file(&path, LoadOptions::default()).unwrap();
         let direct = snapshot::parse(text.as_bytes(), LoadOptions::default()).unwrap();
         assert!(mapped.activities.len() > 4 * 4096);
         assert_eq!(mapped.deals, direct.deals);

@@ -4,18 +4,92 @@
 //!
 //! `raw` reads each field leniently (any JSON value), so a wrong type in one
 //! record becomes that record's error instead of failing the document;
-//! `stream` tokenizes on one thread while `build` validates on another;
-//! `write` is the way back (`salesops pull --save`).
+//! `build` validates records into the snapshot. Two readers feed it: the
+//! fast path (`fast`, `scan`: the document in parts on every core) reads
+//! what it can, and the general path (`stream`: serde_json on a reader
+//! thread) reads everything else and words every syntax error. Both fill
+//! the same raw records, so they give the same snapshot and the same
+//! errors. `write` is the way back (`salesops pull --save`).
 
 mod build;
+mod fast;
 mod raw;
+mod scan;
 mod stream;
 mod write;
 
-pub use stream::{parse, parse_with_progress};
 pub use write::to_json;
 
+use crate::snapshot::Snapshot;
+use build::Builder;
 use std::fmt;
+use std::ops::Range;
+
+/// Parses canonical snapshot JSON into a validated snapshot.
+pub fn parse(bytes: &[u8], opts: LoadOptions) -> Result<Snapshot, LoadError> {
+    parse_with_progress(bytes, opts, None)
+}
+
+/// `parse`, telling `progress` which input has been read and is no longer
+/// needed (a file source hands those pages back to the OS). A range may
+/// still be read again (the general path after the fast one gave up), so
+/// the input must stay valid.
+pub fn parse_with_progress(
+    bytes: &[u8],
+    opts: LoadOptions,
+    progress: Option<&(dyn Fn(Range<usize>) + Sync)>,
+) -> Result<Snapshot, LoadError> {
+    let b = match fast::read(bytes, fast::Plan::for_input(bytes.len()), progress) {
+        Ok(b) => b,
+        Err(scan::Bail) => stream::read(bytes, progress)?,
+    };
+    finish(b, opts)
+}
+
+/// Deal links noted, errors in input order; skipped records become notes.
+fn finish(mut b: Builder, opts: LoadOptions) -> Result<Snapshot, LoadError> {
+    b.finish();
+    let Builder {
+        mut snap,
+        mut errors,
+        ..
+    } = b;
+    if errors.is_empty() {
+        return Ok(snap);
+    }
+    errors.sort_by_key(|e| (order_of(e.collection), e.index));
+    if opts.skip_bad_records {
+        snap.notes
+            .extend(errors.iter().map(|e| format!("skipped {e}")));
+        return Ok(snap);
+    }
+    Err(LoadError::Records(errors))
+}
+
+/// The general path alone (tests compare the two).
+#[cfg(test)]
+fn parse_general(bytes: &[u8], opts: LoadOptions) -> Result<Snapshot, LoadError> {
+    finish(stream::read(bytes, None)?, opts)
+}
+
+/// The fast path alone, cut as `plan` says: None when it leaves the
+/// document to the general path; else the result and the parts joined.
+#[cfg(test)]
+fn parse_fast(
+    bytes: &[u8],
+    opts: LoadOptions,
+    plan: fast::Plan,
+) -> Option<(Result<Snapshot, LoadError>, usize)> {
+    let (b, parts) = fast::read_counted(bytes, plan, None).ok()?;
+    Some((finish(b, opts), parts))
+}
+
+fn order_of(collection: &str) -> usize {
+    ["reps", "stages", "deals", "activities", "leads"]
+        .iter()
+        .position(|c| *c == collection)
+        .unwrap_or(5)
+}
 
 /// How strict loading is.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,6 +136,9 @@ fn list_errors(errs: &[RecordError]) -> String {
     }
     lines.join("\n  ")
 }
+
+#[cfg(test)]
+mod same;
 
 #[cfg(test)]
 mod tests {

@@ -5,11 +5,11 @@
 
 use super::build::Builder;
 use super::raw::*;
-use super::{LoadError, LoadOptions};
-use crate::snapshot::Snapshot;
+use super::LoadError;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 use std::sync::mpsc::{sync_channel, SyncSender};
 
 /// Which list a streaming seed feeds.
@@ -51,6 +51,10 @@ enum Msg<'a> {
 
 const BATCH: usize = 4096;
 
+/// Input kept behind the reader for the records still in the channel (a
+/// page released too early is only read again from the file).
+const IN_FLIGHT: usize = if cfg!(test) { 8 << 10 } else { 32 << 20 };
+
 impl Builder {
     fn apply(&mut self, msg: Msg) {
         match msg {
@@ -88,9 +92,11 @@ impl Builder {
 /// The reader's side: tokenizes the document and sends records on.
 struct Reader<'a, 'r> {
     tx: &'r SyncSender<Msg<'a>>,
-    /// Told how far (bytes) the reader has got, so the caller can release
-    /// input it no longer needs.
-    progress: Option<&'r (dyn Fn(usize) + Sync)>,
+    /// Told which input the reader no longer needs, so the caller can
+    /// release it.
+    progress: Option<&'r (dyn Fn(Range<usize>) + Sync)>,
+    /// Input up to here was handed to `progress`.
+    released: usize,
     /// Address of the input's first byte.
     base: usize,
     /// Reps and stages were read in a first pass: skip them now.
@@ -154,7 +160,12 @@ impl<'de: 'a, 'a> Visitor<'de> for ListSeed<'_, 'a, '_> {
                             std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
                         ));
                         if let (Some(at), Some(progress)) = (reached, r.progress) {
-                            progress(at);
+                            // Records in flight still point behind `at`.
+                            let upto = at.saturating_sub(IN_FLIGHT);
+                            if upto > r.released {
+                                progress(r.released..upto);
+                                r.released = upto;
+                            }
                         }
                     }
                 }
@@ -260,7 +271,7 @@ fn read_pass(
     bytes: &[u8],
     b: &mut Builder,
     refs_preloaded: bool,
-    progress: Option<&(dyn Fn(usize) + Sync)>,
+    progress: Option<&(dyn Fn(Range<usize>) + Sync)>,
 ) -> Result<bool, LoadError> {
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Msg>(8);
@@ -270,6 +281,7 @@ fn read_pass(
                 let mut r = Reader {
                     tx: &tx,
                     progress,
+                    released: 0,
                     base: bytes.as_ptr() as usize,
                     refs_preloaded,
                     seen_reps: refs_preloaded,
@@ -299,21 +311,14 @@ fn read_pass(
     })
 }
 
-/// Parses canonical snapshot JSON into a validated snapshot, one record at a
-/// time. The usual order (reps and stages before deals) takes one pass;
-/// otherwise the references are read first and the records in a second pass.
-pub fn parse(bytes: &[u8], opts: LoadOptions) -> Result<Snapshot, LoadError> {
-    parse_with_progress(bytes, opts, None)
-}
-
-/// `parse`, telling `progress` how many bytes of the input have been read
-/// (a file source uses it to hand read pages back to the OS). Records
-/// still in flight may point behind that mark: the input must stay valid.
-pub fn parse_with_progress(
+/// The general path: one record at a time, tokenized on a reader thread
+/// and built on this one. The usual order (reps and stages before deals)
+/// takes one pass; otherwise the references are read first and the records
+/// in a second pass. The builder returned is ready for `finish`.
+pub(super) fn read(
     bytes: &[u8],
-    opts: LoadOptions,
-    progress: Option<&(dyn Fn(usize) + Sync)>,
-) -> Result<Snapshot, LoadError> {
+    progress: Option<&(dyn Fn(Range<usize>) + Sync)>,
+) -> Result<Builder, LoadError> {
     let mut b = Builder::new();
     if read_pass(bytes, &mut b, false, progress)? {
         let mut second = Builder::new();
@@ -329,27 +334,5 @@ pub fn parse_with_progress(
         read_pass(bytes, &mut second, true, progress)?;
         b = second;
     }
-    b.finish();
-    let Builder {
-        mut snap,
-        mut errors,
-        ..
-    } = b;
-    if errors.is_empty() {
-        return Ok(snap);
-    }
-    errors.sort_by_key(|e| (order_of(e.collection), e.index));
-    if opts.skip_bad_records {
-        snap.notes
-            .extend(errors.iter().map(|e| format!("skipped {e}")));
-        return Ok(snap);
-    }
-    Err(LoadError::Records(errors))
-}
-
-fn order_of(collection: &str) -> usize {
-    ["reps", "stages", "deals", "activities", "leads"]
-        .iter()
-        .position(|c| *c == collection)
-        .unwrap_or(5)
+    Ok(b)
 }

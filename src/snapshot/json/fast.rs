@@ -1,0 +1,622 @@
+//! The fast path: the document read in parts on every core. After the
+//! references (reps, stages: small, read first), the rest of the input is
+//! cut at guessed record boundaries; each part is tokenized (`scan`) and
+//! built (`build`, the same checks as the general path) on its own, and the
+//! parts are joined in order.
+//!
+//! A guess is proven only when the part before it stops exactly there, at a
+//! record of the same list; a wrong guess (a cut inside a string or a
+//! history list) is dropped, and the part before reads on through it. So
+//! the split never changes the result. A document the fast path does not
+//! read (`Bail`: unusual order, syntax errors, repeated keys…) is read by
+//! the general path instead, which words every error.
+
+use super::build::{Builder, PendingLinks};
+use super::raw::{read, Scalar};
+use super::scan::{Bail, Scan, R};
+use crate::snapshot::DealLink;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// The lists that are cut into parts (records of millions).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum List {
+    Deals = 0,
+    Activities = 1,
+    Leads = 2,
+}
+
+impl List {
+    fn of(collection: &str) -> Option<List> {
+        match collection {
+            "deals" => Some(List::Deals),
+            "activities" => Some(List::Activities),
+            "leads" => Some(List::Leads),
+            _ => None,
+        }
+    }
+}
+
+/// How the input is cut: `threads` read parts of about `chunk` bytes.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Plan {
+    pub threads: usize,
+    pub chunk: usize,
+}
+
+impl Plan {
+    /// Four parts per core (a part that ends early leaves no core idle),
+    /// none smaller than 8 MB.
+    pub fn for_input(len: usize) -> Plan {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(16);
+        Plan {
+            threads,
+            chunk: (len / (threads * 4)).max(8 << 20),
+        }
+    }
+}
+
+/// Read pages are handed back in steps of this many bytes.
+const RELEASE_STEP: usize = if cfg!(test) { 8 << 10 } else { 4 << 20 };
+
+/// Where a part starts: the first at a key of the top-level object, the
+/// others at a record of `list` (a guess until proven).
+#[derive(Clone, Copy, Debug)]
+struct Cut {
+    pos: usize,
+    list: Option<List>,
+}
+
+type Done<'d> = Option<&'d (dyn Fn(Range<usize>) + Sync)>;
+
+/// What one part of the document gave.
+struct Part {
+    b: Builder,
+    /// Records read per list (input indexes, kept or not).
+    counts: [usize; 3],
+    /// Lists begun in this part, in order; true for a list, false for null.
+    lists: Vec<(List, bool)>,
+    currency: Option<String>,
+    notes: Vec<String>,
+    /// The part this one handed over to, None at the end of the document.
+    next: Option<usize>,
+}
+
+/// Reads the document on the fast path; `Err(Bail)` leaves it to the
+/// general path. The builder returned is ready for `finish`.
+pub(super) fn read(bytes: &[u8], plan: Plan, done: Done) -> R<Builder> {
+    read_counted(bytes, plan, done).map(|(b, _)| b)
+}
+
+/// `read`, also telling how many parts were joined.
+pub(super) fn read_counted(bytes: &[u8], plan: Plan, done: Done) -> R<(Builder, usize)> {
+    let mut s = Scan::new(bytes, 0);
+    let mut b = Builder::new();
+    s.expect(b'{')?;
+    if s.peek()? == b'}' {
+        s.pos += 1;
+        return if s.at_end() { Ok((b, 0)) } else { Err(Bail) };
+    }
+    // The references come first (the usual order; any other goes to the
+    // general path, which reads them in a first pass).
+    let (mut reps, mut stages) = (false, false);
+    loop {
+        s.peek()?;
+        let key_at = s.pos;
+        match s.key()? {
+            b"reps" if !reps => {
+                reps = true;
+                list_of(&mut s, |s, i| {
+                    b.rep(i, s.rep()?);
+                    Ok(())
+                })?;
+            }
+            b"stages" if !stages => {
+                stages = true;
+                list_of(&mut s, |s, i| {
+                    b.stage(i, s.stage()?);
+                    Ok(())
+                })?;
+            }
+            b"reps" | b"stages" => return Err(Bail),
+            b"currency" => {
+                if let Some(c) = currency(&mut s)? {
+                    b.snap.currency = c;
+                }
+            }
+            b"notes" => b.snap.notes.extend(notes(&mut s)?),
+            b"deals" | b"activities" | b"leads" if reps && stages => {
+                s.pos = key_at;
+                break;
+            }
+            b"deals" | b"activities" | b"leads" => return Err(Bail),
+            _ => s.skip_value(0)?,
+        }
+        match s.next()? {
+            b',' => {}
+            b'}' => return if s.at_end() { Ok((b, 0)) } else { Err(Bail) },
+            _ => return Err(Bail),
+        }
+    }
+    let cuts = cuts(bytes, s.pos, plan.chunk);
+    let parts = read_parts(bytes, &cuts, &b, plan.threads, done);
+    join(b, parts, plan.threads)
+}
+
+/// A list of records (`null` is an empty list), each handed to `record`
+/// with its index.
+fn list_of<'a>(s: &mut Scan<'a>, mut record: impl FnMut(&mut Scan<'a>, usize) -> R<()>) -> R<()> {
+    match s.next()? {
+        b'n' => return literal(s, b"ull"),
+        b'[' => {}
+        _ => return Err(Bail),
+    }
+    if s.peek()? == b']' {
+        s.pos += 1;
+        return Ok(());
+    }
+    let mut i = 0;
+    loop {
+        record(s, i)?;
+        i += 1;
+        match s.next()? {
+            b',' => {}
+            b']' => return Ok(()),
+            _ => return Err(Bail),
+        }
+    }
+}
+
+fn literal(s: &mut Scan, rest: &[u8]) -> R<()> {
+    if s.b[s.pos..].starts_with(rest) {
+        s.pos += rest.len();
+        Ok(())
+    } else {
+        Err(Bail)
+    }
+}
+
+/// `"currency"` as the general path reads it: text, trimmed, upper case.
+fn currency(s: &mut Scan) -> R<Option<String>> {
+    let v = s.scalar()?;
+    Ok(match read::string(&Some(v)) {
+        Ok(Some(c)) => Some(c.trim().to_ascii_uppercase()),
+        _ => None,
+    })
+}
+
+/// `"notes"`: a list whose texts are kept (`null` is none).
+fn notes(s: &mut Scan) -> R<Vec<String>> {
+    let mut out = Vec::new();
+    if s.peek()? == b'n' {
+        s.pos += 1;
+        literal(s, b"ull")?;
+        return Ok(out);
+    }
+    s.expect(b'[')?;
+    if s.peek()? == b']' {
+        s.pos += 1;
+        return Ok(out);
+    }
+    loop {
+        if let Scalar::Str(t) = s.scalar()? {
+            out.push(t.into_owned());
+        }
+        match s.next()? {
+            b',' => {}
+            b']' => return Ok(out),
+            _ => return Err(Bail),
+        }
+    }
+}
+
+/// The parts' starts: the first where the references ended, then one
+/// guess about every `chunk` bytes.
+fn cuts(bytes: &[u8], from: usize, chunk: usize) -> Vec<Cut> {
+    let mut cuts = vec![Cut {
+        pos: from,
+        list: None,
+    }];
+    let mut at = from + chunk;
+    while at + chunk / 2 < bytes.len() {
+        match guess(bytes, at) {
+            Some(c) => {
+                at = c.pos + chunk;
+                cuts.push(c);
+            }
+            None => break,
+        }
+    }
+    cuts
+}
+
+/// The first plausible record start at or after `from`: a `{` after
+/// `},` whose object parses, has an id and is followed by `,` or `]`, and
+/// whose keys say which list it belongs to. Only a guess (a string may
+/// hold the same bytes): the part before proves or drops it.
+fn guess(bytes: &[u8], from: usize) -> Option<Cut> {
+    let end = bytes.len().min(from + (4 << 20));
+    let mut at = from;
+    while at < end {
+        let open = at + bytes[at..end].iter().position(|&c| c == b'{')?;
+        at = open + 1;
+        let before = bytes[..open].trim_ascii_end();
+        if !before.ends_with(b",") || !before[..before.len() - 1].trim_ascii_end().ends_with(b"}") {
+            continue;
+        }
+        let mut s = Scan::new(bytes, open);
+        let mut keys = 0u32;
+        let parsed = s.object(|s, key| {
+            keys |= key_bit(key);
+            s.skip_value(0)?;
+            Ok(Some(0))
+        });
+        if parsed.is_err() || !matches!(s.peek(), Ok(b',' | b']')) {
+            continue;
+        }
+        if let Some(list) = list_of_keys(keys) {
+            return Some(Cut {
+                pos: open,
+                list: Some(list),
+            });
+        }
+    }
+    None
+}
+
+const ID: u32 = 1;
+const ACTIVITY: u32 = 2;
+const DEAL: u32 = 4;
+const LEAD: u32 = 8;
+
+fn key_bit(key: &[u8]) -> u32 {
+    match key {
+        b"id" => ID,
+        b"kind" | b"at" | b"duration_minutes" | b"outcome" | b"deal_id" => ACTIVITY,
+        b"stage" | b"close_date" | b"amount" | b"history" | b"type" | b"forecast_category"
+        | b"name" => DEAL,
+        b"first_response_at" | b"score_events" | b"score" | b"created_at" => LEAD,
+        _ => 0,
+    }
+}
+
+fn list_of_keys(keys: u32) -> Option<List> {
+    if keys & ID == 0 {
+        None
+    } else if keys & ACTIVITY != 0 {
+        Some(List::Activities)
+    } else if keys & DEAL != 0 {
+        Some(List::Deals)
+    } else if keys & LEAD != 0 {
+        Some(List::Leads)
+    } else {
+        None
+    }
+}
+
+/// Reads every part, `threads` at a time, in order of their starts.
+fn read_parts(
+    bytes: &[u8],
+    cuts: &[Cut],
+    refs: &Builder,
+    threads: usize,
+    done: Done,
+) -> Vec<Option<R<Part>>> {
+    let results: Vec<Mutex<Option<R<Part>>>> = cuts.iter().map(|_| Mutex::new(None)).collect();
+    let taken = AtomicUsize::new(0);
+    // The first part is always real: when it fails, the others need not go on.
+    let abort = AtomicBool::new(false);
+    let work = || loop {
+        let j = taken.fetch_add(1, Ordering::Relaxed);
+        if j >= cuts.len() {
+            break;
+        }
+        let mut w = Worker {
+            s: Scan::new(bytes, cuts[j].pos),
+            part: Part {
+                b: refs.part(),
+                counts: [0; 3],
+                lists: Vec::new(),
+                currency: None,
+                notes: Vec::new(),
+                next: None,
+            },
+            cuts,
+            next: j + 1,
+            done,
+            released: cuts[j].pos,
+            abort: &abort,
+        };
+        let r = w.run(cuts[j].list).map(|_| w.part);
+        if j == 0 && r.is_err() {
+            abort.store(true, Ordering::Relaxed);
+        }
+        *results[j].lock().unwrap() = Some(r);
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads.min(cuts.len()) {
+            scope.spawn(work);
+        }
+        work();
+    });
+    results
+        .into_iter()
+        .map(|m| m.into_inner().unwrap())
+        .collect()
+}
+
+struct Worker<'a, 'c> {
+    s: Scan<'a>,
+    part: Part,
+    cuts: &'c [Cut],
+    /// The next part's cut, where this one stops if it is real.
+    next: usize,
+    done: Done<'c>,
+    released: usize,
+    abort: &'c AtomicBool,
+}
+
+impl Worker<'_, '_> {
+    fn run(&mut self, start: Option<List>) -> R<()> {
+        let mut after_value = match start {
+            None => false,
+            // A list begun in the part before.
+            Some(list) => {
+                if self.records(list)? {
+                    return Ok(());
+                }
+                true
+            }
+        };
+        loop {
+            if after_value {
+                match self.s.next()? {
+                    b',' => {}
+                    b'}' if self.s.at_end() => return Ok(()),
+                    _ => return Err(Bail),
+                }
+            }
+            after_value = true;
+            let list = match self.s.key()? {
+                b"deals" => List::Deals,
+                b"activities" => List::Activities,
+                b"leads" => List::Leads,
+                b"currency" => {
+                    if let Some(c) = currency(&mut self.s)? {
+                        self.part.currency = Some(c);
+                    }
+                    continue;
+                }
+                b"notes" => {
+                    let n = notes(&mut self.s)?;
+                    self.part.notes.extend(n);
+                    continue;
+                }
+                b"reps" | b"stages" => return Err(Bail),
+                _ => {
+                    self.s.skip_value(0)?;
+                    continue;
+                }
+            };
+            match self.s.next()? {
+                b'n' => {
+                    literal(&mut self.s, b"ull")?;
+                    self.part.lists.push((list, false));
+                    continue;
+                }
+                b'[' => self.part.lists.push((list, true)),
+                _ => return Err(Bail),
+            }
+            if self.s.peek()? == b']' {
+                self.s.pos += 1;
+                continue;
+            }
+            if self.records(list)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads records of `list` through its `]`; true when it stopped at
+    /// the start of the part after it.
+    fn records(&mut self, list: List) -> R<bool> {
+        let cuts = self.cuts;
+        let mut stop = cuts.get(self.next).map_or(usize::MAX, |c| c.pos);
+        loop {
+            self.s.peek()?;
+            let at = self.s.pos;
+            if at >= stop {
+                // A cut passed over, or met in another list, was a wrong
+                // guess; one met exactly is proven: the part after it
+                // reads on from there.
+                while let Some(c) = cuts.get(self.next).filter(|c| c.pos <= at) {
+                    if c.pos == at && c.list == Some(list) {
+                        self.part.next = Some(self.next);
+                        return Ok(true);
+                    }
+                    self.next += 1;
+                }
+                stop = cuts.get(self.next).map_or(usize::MAX, |c| c.pos);
+            }
+            let i = self.part.counts[list as usize];
+            let b = &mut self.part.b;
+            match list {
+                List::Deals => b.deal(i, self.s.deal()?),
+                List::Activities => b.activity(i, self.s.activity()?),
+                List::Leads => b.lead(i, self.s.lead()?),
+            }
+            self.part.counts[list as usize] += 1;
+            if at - self.released >= RELEASE_STEP {
+                if let Some(done) = self.done {
+                    done(self.released..at);
+                }
+                self.released = at;
+                if self.abort.load(Ordering::Relaxed) {
+                    return Err(Bail);
+                }
+            }
+            match self.s.next()? {
+                b',' => {}
+                b']' => return Ok(false),
+                _ => return Err(Bail),
+            }
+        }
+    }
+}
+
+/// Joins the parts along the chain of proven cuts, then checks ids and
+/// resolves deal links as the general path would have at each list's end.
+fn join(mut b: Builder, mut parts: Vec<Option<R<Part>>>, threads: usize) -> R<(Builder, usize)> {
+    let mut counts = [0usize; 3];
+    let mut pending = PendingLinks::default();
+    let mut lists: Vec<(List, bool)> = Vec::new();
+    let mut k = 0;
+    let mut joined = 0;
+    loop {
+        joined += 1;
+        let part = parts[k].take().ok_or(Bail)??;
+        let next = part.next;
+        lists.extend(&part.lists);
+        append(&mut b, &mut counts, &mut pending, part);
+        match next {
+            Some(n) => k = n,
+            None => break,
+        }
+    }
+    drop(parts);
+    // A list given twice is read by the general path (in its own way).
+    for (j, (l, _)) in lists.iter().enumerate() {
+        if lists[..j].iter().any(|(m, _)| m == l) {
+            return Err(Bail);
+        }
+    }
+    // The general path resolves a deal_id as it reads it once the deal list
+    // is complete (every built activity, even one dropped later as a
+    // duplicate, notes its unknown link), else at the very end.
+    let position = |l| lists.iter().position(|&x| x == (l, true));
+    let streaming = match (position(List::Deals), position(List::Activities)) {
+        (Some(d), Some(a)) => d < a,
+        _ => false,
+    };
+    b.check_ids("deals");
+    if streaming {
+        resolve(&mut b, &pending, threads, true);
+    }
+    b.check_ids("activities");
+    b.check_ids("leads");
+    if !streaming {
+        resolve(&mut b, &pending, threads, false);
+    }
+    Ok((b, joined))
+}
+
+/// Appends one part's records after those before it, shifting indexes.
+fn append(b: &mut Builder, counts: &mut [usize; 3], pending: &mut PendingLinks, mut p: Part) {
+    let off = *counts;
+    let shift = |ids: &mut Vec<(u64, u32)>, from: Vec<(u64, u32)>, by: usize| {
+        ids.extend(from.into_iter().map(|(h, i)| (h, i + by as u32)));
+    };
+    let snap = &mut p.b.snap;
+    let changes = b.snap.changes.len() as u32;
+    for d in &mut snap.deals {
+        d.history = d.history.start + changes..d.history.end + changes;
+    }
+    let links = pending.ends.len() as u32;
+    for a in &mut snap.activities {
+        if let DealLink::Unknown(k) = &mut a.deal {
+            *k += links;
+        }
+    }
+    if let Some(mine) = p.b.pending.take() {
+        let text = pending.text.len();
+        pending.ends.extend(mine.ends.iter().map(|e| e + text));
+        pending.text.push_str(&mine.text);
+    }
+    move_into(&mut b.snap.changes, std::mem::take(&mut snap.changes));
+    move_into(&mut b.snap.deals, std::mem::take(&mut snap.deals));
+    move_into(&mut b.snap.activities, std::mem::take(&mut snap.activities));
+    move_into(&mut b.snap.leads, std::mem::take(&mut snap.leads));
+    shift(&mut b.deal_ids, std::mem::take(&mut p.b.deal_ids), off[0]);
+    shift(&mut b.act_ids, std::mem::take(&mut p.b.act_ids), off[1]);
+    shift(&mut b.lead_ids, std::mem::take(&mut p.b.lead_ids), off[2]);
+    for mut e in std::mem::take(&mut p.b.errors) {
+        if let Some(l) = List::of(e.collection) {
+            e.index += off[l as usize];
+        }
+        b.errors.push(e);
+    }
+    for (c, n) in counts.iter_mut().zip(p.counts) {
+        *c += n;
+    }
+    if let Some(c) = p.currency {
+        b.snap.currency = c;
+    }
+    b.snap.notes.extend(p.notes);
+}
+
+/// Moves `src` to the end of `dst` (no copy when `dst` is empty).
+fn move_into<T>(dst: &mut Vec<T>, mut src: Vec<T>) {
+    if dst.is_empty() {
+        *dst = src;
+    } else {
+        dst.append(&mut src);
+    }
+}
+
+/// Each pending `deal_id` is looked up (on every core) and becomes its
+/// activity's deal. Those that name no deal are listed as the general path
+/// lists them: while streaming, every one read (even of an activity that
+/// turned out broken or a duplicate), in input order; at the end, those of
+/// the activities kept.
+fn resolve(b: &mut Builder, pending: &PendingLinks, threads: usize, streaming: bool) {
+    let n = pending.ends.len();
+    if n == 0 {
+        return;
+    }
+    if b.deal_lookup.is_none() {
+        b.build_deal_lookup();
+    }
+    let lookup = b.deal_lookup.as_deref().unwrap_or_default();
+    let deals = &b.snap.deals;
+    let per = n.div_ceil(threads.max(1));
+    let mut found: Vec<Option<DealLink>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(per)
+            .map(|from| {
+                scope.spawn(move || {
+                    (from..(from + per).min(n))
+                        .map(|k| {
+                            super::build::find_deal(lookup, deals, pending.get(k))
+                                .map(DealLink::Deal)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("deal link thread panicked"))
+            .collect()
+    });
+    let unknown = &mut b.snap.unknown_deal_ids;
+    let mut note = |k: usize| {
+        unknown.push(pending.get(k).to_string());
+        DealLink::Unknown(unknown.len() as u32 - 1)
+    };
+    if streaming {
+        for (k, link) in found.iter_mut().enumerate() {
+            if link.is_none() {
+                *link = Some(note(k));
+            }
+        }
+    }
+    for a in &mut b.snap.activities {
+        if let DealLink::Unknown(k) = a.deal {
+            a.deal = found[k as usize].unwrap_or_else(|| note(k as usize));
+        }
+    }
+}
