@@ -2,49 +2,13 @@
 //! references to indexes, catching duplicate ids, and collecting one error
 //! per broken record.
 
+use super::ids::{id_hash, repeated_ids, DealIndex, IdHashes};
 use super::raw::*;
 use super::RecordError;
 use crate::snapshot::*;
 use rust_decimal::prelude::*;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
-
-/// FNV-1a, then a final mix: fast on short ids, and stable.
-fn id_hash(id: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id.bytes() {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    h ^ (h >> 29)
-}
-
-/// Each kept record's id hash and its index in the input list. Duplicate
-/// ids are found once a list is complete (`Builder::check_ids`) instead of
-/// through a lookup per record in a table of millions.
-pub(super) type IdHashes = Vec<(u64, u32)>;
-
-/// Records that repeat the id of an earlier kept record: sorting the hashes
-/// finds the few repeated ones, and only those ids are compared.
-fn repeated_ids<T>(items: &[T], hashes: &IdHashes, id: impl Fn(&T) -> &str) -> Vec<bool> {
-    let mut sorted: Vec<u64> = hashes.iter().map(|(h, _)| *h).collect();
-    sorted.sort_unstable();
-    let repeated: HashSet<u64> = sorted
-        .windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0])
-        .collect();
-    let mut dup = vec![false; items.len()];
-    if repeated.is_empty() {
-        return dup;
-    }
-    let mut first: HashSet<&str> = HashSet::default();
-    for (j, (h, _)) in hashes.iter().enumerate() {
-        if repeated.contains(h) && !first.insert(id(&items[j])) {
-            dup[j] = true;
-        }
-    }
-    dup
-}
 
 /// Builds the snapshot record by record while the JSON streams past, so no
 /// intermediate copy of millions of records is ever held.
@@ -60,7 +24,7 @@ pub(super) struct Builder {
     pub(super) event_kinds: HashMap<String, Arc<str>>,
     /// Deal id hashes, sorted, with each deal's index: built once the deal
     /// list is complete, so activities' `deal_id`s resolve as they stream.
-    pub(super) deal_lookup: Option<Vec<(u64, u32)>>,
+    pub(super) deal_lookup: Option<DealIndex>,
     /// `deal_id`s read before the deal list was complete wait in
     /// `unknown_deal_ids` and are resolved in `finish`.
     links_deferred: bool,
@@ -200,7 +164,7 @@ impl Builder {
             return DealLink::Unknown(p.push(id));
         }
         match &self.deal_lookup {
-            Some(lookup) => match find_deal(lookup, &self.snap.deals, id) {
+            Some(lookup) => match lookup.find(&self.snap.deals, id) {
                 Some(i) => DealLink::Deal(i),
                 None => self.unknown_deal(id),
             },
@@ -217,15 +181,7 @@ impl Builder {
     }
 
     pub(super) fn build_deal_lookup(&mut self) {
-        let mut lookup: Vec<(u64, u32)> = self
-            .snap
-            .deals
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (id_hash(&d.id), i as u32))
-            .collect();
-        lookup.sort_unstable();
-        self.deal_lookup = Some(lookup);
+        self.deal_lookup = Some(DealIndex::new(&self.snap.deals));
     }
 
     /// Once everything is read: resolves `deal_id`s that came before their
@@ -241,7 +197,7 @@ impl Builder {
             for a in &mut self.snap.activities {
                 if let DealLink::Unknown(u) = a.deal {
                     let id = &old[u as usize];
-                    a.deal = match find_deal(lookup, &self.snap.deals, id) {
+                    a.deal = match lookup.find(&self.snap.deals, id) {
                         Some(i) => DealLink::Deal(i),
                         None => {
                             self.snap.unknown_deal_ids.push(id.clone());
@@ -541,18 +497,6 @@ impl Builder {
             Err(e) => self.fail("leads", i, id_of(&l.id), e),
         }
     }
-}
-
-/// The deal with this id, through the sorted hashes (ids compared, so a
-/// hash collision cannot link the wrong deal).
-pub(super) fn find_deal(lookup: &[(u64, u32)], deals: &[Deal], id: &str) -> Option<u32> {
-    let h = id_hash(id);
-    let from = lookup.partition_point(|(x, _)| *x < h);
-    lookup[from..]
-        .iter()
-        .take_while(|(x, _)| *x == h)
-        .map(|(_, i)| *i)
-        .find(|i| deals[*i as usize].id == id)
 }
 
 /// A forecast category, tolerant of case and spacing; empty is none.

@@ -580,7 +580,9 @@ fn resolve(b: &mut Builder, pending: &PendingLinks, threads: usize, streaming: b
     if b.deal_lookup.is_none() {
         b.build_deal_lookup();
     }
-    let lookup = b.deal_lookup.as_deref().unwrap_or_default();
+    let Some(lookup) = b.deal_lookup.as_ref() else {
+        return;
+    };
     let deals = &b.snap.deals;
     let per = n.div_ceil(threads.max(1));
     let mut found: Vec<Option<DealLink>> = std::thread::scope(|scope| {
@@ -589,10 +591,7 @@ fn resolve(b: &mut Builder, pending: &PendingLinks, threads: usize, streaming: b
             .map(|from| {
                 scope.spawn(move || {
                     (from..(from + per).min(n))
-                        .map(|k| {
-                            super::build::find_deal(lookup, deals, pending.get(k))
-                                .map(DealLink::Deal)
-                        })
+                        .map(|k| lookup.find(deals, pending.get(k)).map(DealLink::Deal))
                         .collect::<Vec<_>>()
                 })
             })

@@ -13,6 +13,7 @@
 
 mod build;
 mod fast;
+mod ids;
 mod raw;
 mod scan;
 mod stream;

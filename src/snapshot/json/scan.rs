@@ -77,26 +77,40 @@ impl<'a> Scan<'a> {
         self.peek().is_err()
     }
 
-    /// A string's raw bytes, the opening quote just consumed; `escaped`
-    /// says whether it holds escapes. Controls and bad escapes bail.
+    /// A string's raw bytes, the opening quote just consumed, and whether
+    /// it is plain ASCII without escapes. Controls and bad escapes bail.
     #[inline]
     fn raw_string(&mut self) -> R<(&'a [u8], bool)> {
         let start = self.pos;
-        let mut escaped = false;
+        let mut plain = true;
         loop {
+            // Eight bytes at a time up to a quote, backslash or control.
+            while let Some(word) = self.b.get(self.pos..self.pos + 8) {
+                let x = u64::from_le_bytes(word.try_into().unwrap());
+                let stop = stops(x);
+                if stop != 0 {
+                    let n = stop.trailing_zeros() as usize / 8;
+                    plain &= x & high_bits(n) == 0;
+                    self.pos += n;
+                    break;
+                }
+                plain &= x & 0x8080_8080_8080_8080 == 0;
+                self.pos += 8;
+            }
             let rest = &self.b[self.pos..];
             let n = rest
                 .iter()
                 .position(|&c| STRING_STOP[c as usize])
                 .ok_or(Bail)?;
+            plain &= rest[..n].is_ascii();
             self.pos += n;
             match self.b[self.pos] {
                 b'"' => {
                     self.pos += 1;
-                    return Ok((&self.b[start..self.pos - 1], escaped));
+                    return Ok((&self.b[start..self.pos - 1], plain));
                 }
                 b'\\' => {
-                    escaped = true;
+                    plain = false;
                     self.escape()?;
                 }
                 _ => return Err(Bail),
@@ -125,8 +139,12 @@ impl<'a> Scan<'a> {
     /// A string value, borrowed when it has no escapes.
     pub fn string(&mut self) -> R<Cow<'a, str>> {
         let start = self.pos - 1;
-        let (raw, escaped) = self.raw_string()?;
-        if !escaped {
+        let (raw, plain) = self.raw_string()?;
+        if plain {
+            // SAFETY: ASCII only, checked word by word above.
+            return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) }));
+        }
+        if !raw.contains(&b'\\') {
             return std::str::from_utf8(raw)
                 .map(Cow::Borrowed)
                 .map_err(|_| Bail);
@@ -141,8 +159,8 @@ impl<'a> Scan<'a> {
     #[inline]
     pub fn key(&mut self) -> R<&'a [u8]> {
         self.expect(b'"')?;
-        let (raw, escaped) = self.raw_string()?;
-        if escaped || !raw.is_ascii() {
+        let (raw, plain) = self.raw_string()?;
+        if !plain {
             return Err(Bail);
         }
         self.expect(b':')?;
@@ -289,12 +307,9 @@ impl<'a> Scan<'a> {
                 }
                 loop {
                     self.expect(b'"')?;
-                    let (raw, escaped) = self.raw_string()?;
-                    // serde_json reads keys as text: they must be UTF-8.
-                    if !escaped && !raw.is_ascii() && std::str::from_utf8(raw).is_err() {
-                        return Err(Bail);
-                    }
-                    if escaped {
+                    // Keys are read as text: non-ASCII or escaped ones go
+                    // to the general path.
+                    if !self.raw_string()?.1 {
                         return Err(Bail);
                     }
                     self.expect(b':')?;
@@ -489,6 +504,29 @@ impl<'a> Scan<'a> {
     fn put(&mut self, slot: &mut F<'a>, bit: u32) -> R<u32> {
         *slot = self.field()?;
         Ok(bit)
+    }
+}
+
+/// Bytes of `x` (little-endian) that are `"`, `\\` or below 0x20, each
+/// flagged by its high bit; only the lowest flag is exact (enough to find
+/// the first).
+#[inline]
+fn stops(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    zero(x ^ (ONES * b'"' as u64))
+        | zero(x ^ (ONES * b'\\' as u64))
+        | (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
+}
+
+/// The high bits of the lowest `n` bytes.
+#[inline]
+fn high_bits(n: usize) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        0x8080_8080_8080_8080 >> (64 - 8 * n)
     }
 }
 
