@@ -2,12 +2,12 @@
 //! references to indexes, catching duplicate ids, and collecting one error
 //! per broken record.
 
-use super::ids::{id_hash, repeated_ids, DealIndex, IdHashes};
+use super::ids::{id_hash, repeated_hashes, repeated_ids, DealIndex, IdHashes};
 use super::raw::*;
 use super::RecordError;
 use crate::snapshot::*;
 use rust_decimal::prelude::*;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 /// Builds the snapshot record by record while the JSON streams past, so no
@@ -401,12 +401,25 @@ impl Builder {
     /// Once a list is complete: a record with the id of an earlier kept one
     /// is a duplicate, taken out as a broken record.
     pub(super) fn check_ids(&mut self, list: &'static str) {
+        let hashes = match list {
+            "deals" => &self.deal_ids,
+            "activities" => &self.act_ids,
+            _ => &self.lead_ids,
+        };
+        let repeated = repeated_hashes(hashes);
+        self.check_ids_knowing(list, &repeated);
+    }
+
+    /// `check_ids`, the repeated hashes already found (the fast path sorts
+    /// the three lists' hashes at once).
+    pub(super) fn check_ids_knowing(&mut self, list: &'static str, repeated: &HashSet<u64>) {
         fn take<T>(
             items: &mut Vec<T>,
             hashes: &IdHashes,
+            repeated: &HashSet<u64>,
             id: impl Fn(&T) -> &str,
         ) -> Vec<(usize, T)> {
-            let dup = repeated_ids(items, hashes, id);
+            let dup = repeated_ids(items, hashes, repeated, id);
             if !dup.contains(&true) {
                 return Vec::new();
             }
@@ -425,21 +438,21 @@ impl Builder {
         let removed: Vec<(usize, String)> = match list {
             "deals" => {
                 let h = std::mem::take(&mut self.deal_ids);
-                take(&mut self.snap.deals, &h, |d| &d.id)
+                take(&mut self.snap.deals, &h, repeated, |d| &d.id)
                     .into_iter()
                     .map(|(i, d)| (i, d.id))
                     .collect()
             }
             "activities" => {
                 let h = std::mem::take(&mut self.act_ids);
-                take(&mut self.snap.activities, &h, |a| &a.id)
+                take(&mut self.snap.activities, &h, repeated, |a| &a.id)
                     .into_iter()
                     .map(|(i, a)| (i, a.id))
                     .collect()
             }
             "leads" => {
                 let h = std::mem::take(&mut self.lead_ids);
-                take(&mut self.snap.leads, &h, |l| &l.id)
+                take(&mut self.snap.leads, &h, repeated, |l| &l.id)
                     .into_iter()
                     .map(|(i, l)| (i, l.id))
                     .collect()

@@ -12,6 +12,7 @@
 //! the general path instead, which words every error.
 
 use super::build::{Builder, PendingLinks};
+use super::ids::repeated_hashes;
 use super::raw::{read, Scalar};
 use super::scan::{Bail, Scan, R};
 use crate::snapshot::DealLink;
@@ -470,30 +471,29 @@ impl Worker<'_, '_> {
 
 /// Joins the parts along the chain of proven cuts, then checks ids and
 /// resolves deal links as the general path would have at each list's end.
-fn join(mut b: Builder, mut parts: Vec<Option<R<Part>>>, threads: usize) -> R<(Builder, usize)> {
-    let mut counts = [0usize; 3];
-    let mut pending = PendingLinks::default();
-    let mut lists: Vec<(List, bool)> = Vec::new();
+/// Every step over millions of records runs on all cores.
+fn join(mut b: Builder, mut results: Vec<Option<R<Part>>>, threads: usize) -> R<(Builder, usize)> {
+    let mut parts = Vec::new();
     let mut k = 0;
-    let mut joined = 0;
     loop {
-        joined += 1;
-        let part = parts[k].take().ok_or(Bail)??;
+        let part = results[k].take().ok_or(Bail)??;
         let next = part.next;
-        lists.extend(&part.lists);
-        append(&mut b, &mut counts, &mut pending, part);
+        parts.push(part);
         match next {
             Some(n) => k = n,
             None => break,
         }
     }
-    drop(parts);
+    drop(results);
+    let lists: Vec<(List, bool)> = parts.iter().flat_map(|p| p.lists.clone()).collect();
     // A list given twice is read by the general path (in its own way).
     for (j, (l, _)) in lists.iter().enumerate() {
         if lists[..j].iter().any(|(m, _)| m == l) {
             return Err(Bail);
         }
     }
+    let joined = parts.len();
+    let pending = join_parts(&mut b, parts, threads);
     // The general path resolves a deal_id as it reads it once the deal list
     // is complete (every built activity, even one dropped later as a
     // duplicate, notes its unknown link), else at the very end.
@@ -502,68 +502,180 @@ fn join(mut b: Builder, mut parts: Vec<Option<R<Part>>>, threads: usize) -> R<(B
         (Some(d), Some(a)) => d < a,
         _ => false,
     };
-    b.check_ids("deals");
+    let [deals, activities, leads] = std::thread::scope(|scope| {
+        [&b.deal_ids, &b.act_ids, &b.lead_ids]
+            .map(|ids| scope.spawn(move || repeated_hashes(ids)))
+            .map(|h| h.join().expect("id check thread panicked"))
+    });
+    b.check_ids_knowing("deals", &deals);
     if streaming {
         resolve(&mut b, &pending, threads, true);
     }
-    b.check_ids("activities");
-    b.check_ids("leads");
+    b.check_ids_knowing("activities", &activities);
+    b.check_ids_knowing("leads", &leads);
     if !streaming {
         resolve(&mut b, &pending, threads, false);
     }
     Ok((b, joined))
 }
 
-/// Appends one part's records after those before it, shifting indexes.
-fn append(b: &mut Builder, counts: &mut [usize; 3], pending: &mut PendingLinks, mut p: Part) {
-    let off = *counts;
-    let shift = |ids: &mut Vec<(u64, u32)>, from: Vec<(u64, u32)>, by: usize| {
-        ids.extend(from.into_iter().map(|(h, i)| (h, i + by as u32)));
+/// Appends the parts' records, in order, after the builder's own: indexes
+/// shifted part by part, then each list copied once into place.
+fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> PendingLinks {
+    // Where each part's records start in the joined lists.
+    let mut at = Offsets {
+        lists: [0; 3],
+        changes: b.snap.changes.len(),
+        links: 0,
+        text: 0,
     };
-    let snap = &mut p.b.snap;
-    let changes = b.snap.changes.len() as u32;
-    for d in &mut snap.deals {
-        d.history = d.history.start + changes..d.history.end + changes;
-    }
-    let links = pending.ends.len() as u32;
-    for a in &mut snap.activities {
-        if let DealLink::Unknown(k) = &mut a.deal {
-            *k += links;
+    let mut offsets = Vec::new();
+    for p in &mut parts {
+        offsets.push(at);
+        for (o, n) in at.lists.iter_mut().zip(p.counts) {
+            *o += n;
         }
-    }
-    if let Some(mine) = p.b.pending.take() {
-        let text = pending.text.len();
-        pending.ends.extend(mine.ends.iter().map(|e| e + text));
-        pending.text.push_str(&mine.text);
-    }
-    move_into(&mut b.snap.changes, std::mem::take(&mut snap.changes));
-    move_into(&mut b.snap.deals, std::mem::take(&mut snap.deals));
-    move_into(&mut b.snap.activities, std::mem::take(&mut snap.activities));
-    move_into(&mut b.snap.leads, std::mem::take(&mut snap.leads));
-    shift(&mut b.deal_ids, std::mem::take(&mut p.b.deal_ids), off[0]);
-    shift(&mut b.act_ids, std::mem::take(&mut p.b.act_ids), off[1]);
-    shift(&mut b.lead_ids, std::mem::take(&mut p.b.lead_ids), off[2]);
-    for mut e in std::mem::take(&mut p.b.errors) {
-        if let Some(l) = List::of(e.collection) {
-            e.index += off[l as usize];
+        at.changes += p.b.snap.changes.len();
+        let mine = p.b.pending.get_or_insert_with(Default::default);
+        at.links += mine.ends.len();
+        at.text += mine.text.len();
+        for e in std::mem::take(&mut p.b.errors) {
+            let mut e = e;
+            if let Some(l) = List::of(e.collection) {
+                e.index += offsets.last().unwrap().lists[l as usize];
+            }
+            b.errors.push(e);
         }
-        b.errors.push(e);
+        if let Some(c) = p.currency.take() {
+            b.snap.currency = c;
+        }
+        b.snap.notes.append(&mut p.notes);
     }
-    for (c, n) in counts.iter_mut().zip(p.counts) {
-        *c += n;
+    std::thread::scope(|scope| {
+        for (p, o) in parts.iter_mut().zip(&offsets) {
+            scope.spawn(move || p.shift(o));
+        }
+    });
+    macro_rules! gather {
+        ($($f:ident).+) => {{
+            let v: Vec<_> = parts.iter_mut().map(|p| std::mem::take(&mut p.b.$($f).+)).collect();
+            concat(std::mem::take(&mut b.$($f).+), v, threads)
+        }};
     }
-    if let Some(c) = p.currency {
-        b.snap.currency = c;
+    b.snap.changes = gather!(snap.changes);
+    b.snap.deals = gather!(snap.deals);
+    b.snap.activities = gather!(snap.activities);
+    b.snap.leads = gather!(snap.leads);
+    b.deal_ids = gather!(deal_ids);
+    b.act_ids = gather!(act_ids);
+    b.lead_ids = gather!(lead_ids);
+    let (text, ends): (Vec<_>, Vec<_>) = parts
+        .iter_mut()
+        .map(|p| {
+            let l = p.b.pending.take().unwrap_or_default();
+            (l.text.into_bytes(), l.ends)
+        })
+        .unzip();
+    let text = concat(Vec::new(), text, threads);
+    PendingLinks {
+        text: String::from_utf8(text).expect("deal ids are text"),
+        ends: concat(Vec::new(), ends, threads),
     }
-    b.snap.notes.extend(p.notes);
 }
 
-/// Moves `src` to the end of `dst` (no copy when `dst` is empty).
-fn move_into<T>(dst: &mut Vec<T>, mut src: Vec<T>) {
-    if dst.is_empty() {
-        *dst = src;
-    } else {
-        dst.append(&mut src);
+/// Where one part's records go in the joined lists.
+#[derive(Clone, Copy)]
+struct Offsets {
+    /// Input indexes of deals, activities, leads.
+    lists: [usize; 3],
+    changes: usize,
+    /// Pending deal links, and their text.
+    links: usize,
+    text: usize,
+}
+
+impl Part {
+    /// Makes the part's indexes those of the joined lists.
+    fn shift(&mut self, o: &Offsets) {
+        let snap = &mut self.b.snap;
+        let changes = o.changes as u32;
+        for d in &mut snap.deals {
+            d.history = d.history.start + changes..d.history.end + changes;
+        }
+        for a in &mut snap.activities {
+            if let DealLink::Unknown(k) = &mut a.deal {
+                *k += o.links as u32;
+            }
+        }
+        if let Some(p) = &mut self.b.pending {
+            p.ends.iter_mut().for_each(|e| *e += o.text);
+        }
+        let shift = |ids: &mut Vec<(u64, u32)>, by: usize| {
+            ids.iter_mut().for_each(|(_, i)| *i += by as u32);
+        };
+        shift(&mut self.b.deal_ids, o.lists[0]);
+        shift(&mut self.b.act_ids, o.lists[1]);
+        shift(&mut self.b.lead_ids, o.lists[2]);
+    }
+}
+
+/// `head` followed by `tails`, in order. Each tail is moved into place
+/// by `threads` threads at once, in pieces (this was the largest serial
+/// copy), then freed before the next: one tail at a time is held twice.
+fn concat<T: Send>(mut head: Vec<T>, tails: Vec<Vec<T>>, threads: usize) -> Vec<T> {
+    let mut tails = tails.into_iter().filter(|t| !t.is_empty());
+    if head.is_empty() {
+        match tails.next() {
+            Some(first) => head = first,
+            None => return head,
+        }
+    }
+    let tails: Vec<Vec<T>> = tails.collect();
+    head.reserve_exact(tails.iter().map(Vec::len).sum());
+    for mut tail in tails {
+        let len = head.len();
+        let n = tail.len();
+        let from = Raw(tail.as_ptr() as *mut T);
+        // SAFETY: within the capacity reserved above.
+        let to = Raw(unsafe { head.as_mut_ptr().add(len) });
+        const PIECE: usize = 1 << 16;
+        let next = AtomicUsize::new(0);
+        let copy = || loop {
+            let at = next.fetch_add(PIECE, Ordering::Relaxed);
+            if at >= n {
+                break;
+            }
+            // SAFETY: each piece is taken once through `next`, so the
+            // copies are disjoint, within `tail` and the reserved space.
+            unsafe { std::ptr::copy_nonoverlapping(from.at(at), to.at(at), PIECE.min(n - at)) };
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads.min(n.div_ceil(PIECE)) {
+                scope.spawn(copy);
+            }
+            copy();
+        });
+        // SAFETY: the elements were moved into `head`; `tail` only frees
+        // its buffer.
+        unsafe {
+            head.set_len(len + n);
+            tail.set_len(0);
+        }
+    }
+    head
+}
+
+/// A buffer shared by the threads of one `concat` copy.
+#[derive(Clone, Copy)]
+struct Raw<T>(*mut T);
+// SAFETY: the threads copy disjoint pieces (see `concat`).
+unsafe impl<T> Sync for Raw<T> {}
+unsafe impl<T> Send for Raw<T> {}
+
+impl<T> Raw<T> {
+    /// SAFETY: `i` within the buffer.
+    unsafe fn at(&self, i: usize) -> *mut T {
+        self.0.add(i)
     }
 }
 

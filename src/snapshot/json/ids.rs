@@ -20,20 +20,25 @@ pub(super) fn id_hash(id: &str) -> u64 {
 /// through a lookup per record in a table of millions.
 pub(super) type IdHashes = Vec<(u64, u32)>;
 
-/// Records that repeat the id of an earlier kept record: sorting the hashes
-/// finds the few repeated ones, and only those ids are compared.
-pub(super) fn repeated_ids<T>(
-    items: &[T],
-    hashes: &IdHashes,
-    id: impl Fn(&T) -> &str,
-) -> Vec<bool> {
+/// The hashes that occur more than once (found by sorting).
+pub(super) fn repeated_hashes(hashes: &IdHashes) -> HashSet<u64> {
     let mut sorted: Vec<u64> = hashes.iter().map(|(h, _)| *h).collect();
     sorted.sort_unstable();
-    let repeated: HashSet<u64> = sorted
+    sorted
         .windows(2)
         .filter(|w| w[0] == w[1])
         .map(|w| w[0])
-        .collect();
+        .collect()
+}
+
+/// Records that repeat the id of an earlier kept record: of the records
+/// whose hash is repeated, only those ids are compared.
+pub(super) fn repeated_ids<T>(
+    items: &[T],
+    hashes: &IdHashes,
+    repeated: &HashSet<u64>,
+    id: impl Fn(&T) -> &str,
+) -> Vec<bool> {
     let mut dup = vec![false; items.len()];
     if repeated.is_empty() {
         return dup;
