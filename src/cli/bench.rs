@@ -86,6 +86,10 @@ pub fn bench(a: BenchArgs) -> Result<i32> {
         bytes / 1e6 / parse.as_secs_f64()
     );
     println!("compute {:>8.3} s", compute.as_secs_f64());
+    // What a run pays at its end unless it skips freeing the snapshot.
+    let t = Instant::now();
+    drop(snap);
+    println!("drop    {:>8.3} s", t.elapsed().as_secs_f64());
     println!(
         "peak memory {}",
         peak_memory().unwrap_or_else(|| "unknown".into())

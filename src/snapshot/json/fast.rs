@@ -85,6 +85,8 @@ struct Part {
     notes: Vec<String>,
     /// The part this one handed over to, None at the end of the document.
     next: Option<usize>,
+    /// Late references met where they were guessed to be.
+    late: Vec<usize>,
 }
 
 /// Reads the document on the fast path; `Err(Bail)` leaves it to the
@@ -130,11 +132,10 @@ pub(super) fn read_counted(bytes: &[u8], plan: Plan, done: Done) -> R<(Builder, 
                 }
             }
             b"notes" => b.snap.notes.extend(notes(&mut s)?),
-            b"deals" | b"activities" | b"leads" if reps && stages => {
+            b"deals" | b"activities" | b"leads" => {
                 s.pos = key_at;
                 break;
             }
-            b"deals" | b"activities" | b"leads" => return Err(Bail),
             _ => s.skip_value(0)?,
         }
         match s.next()? {
@@ -143,9 +144,53 @@ pub(super) fn read_counted(bytes: &[u8], plan: Plan, done: Done) -> R<(Builder, 
             _ => return Err(Bail),
         }
     }
+    // References after the records (`pull --save` sorts its keys: reps and
+    // stages come last) are read first, where they are guessed to be; the
+    // parts prove the guess when they meet them there.
+    let mut late = Vec::new();
+    for (key, seen) in [(&b"reps"[..], reps), (b"stages", stages)] {
+        if seen {
+            continue;
+        }
+        let at = find_late(bytes, s.pos, key).ok_or(Bail)?;
+        let mut r = Scan::new(bytes, at);
+        if key == b"reps" {
+            list_of(&mut r, |s, i| {
+                b.rep(i, s.rep()?);
+                Ok(())
+            })?;
+        } else {
+            list_of(&mut r, |s, i| {
+                b.stage(i, s.stage()?);
+                Ok(())
+            })?;
+        }
+        late.push(at);
+    }
     let cuts = cuts(bytes, s.pos, plan.chunk);
-    let parts = read_parts(bytes, &cuts, &b, plan.threads, done);
-    join(b, parts, plan.threads)
+    let parts = read_parts(bytes, &cuts, &late, &b, plan.threads, done);
+    join(b, parts, &late, plan.threads)
+}
+
+/// Where the value of the top-level `key` seems to start, searched from
+/// the end (the last 64 MB): `"key"` between `,` and `:`. A guess.
+fn find_late(bytes: &[u8], from: usize, key: &[u8]) -> Option<usize> {
+    let from = from.max(bytes.len().saturating_sub(64 << 20));
+    let hay = &bytes[from..];
+    let n = key.len() + 2;
+    (0..hay.len().saturating_sub(n)).rev().find_map(|i| {
+        let w = &hay[i..i + n];
+        if w[0] != b'"' || w[n - 1] != b'"' || &w[1..n - 1] != key {
+            return None;
+        }
+        if !hay[..i].trim_ascii_end().ends_with(b",") {
+            return None;
+        }
+        let mut s = Scan::new(bytes, from + i + n);
+        s.expect(b':').ok()?;
+        s.peek().ok()?;
+        Some(s.pos)
+    })
 }
 
 /// A list of records (`null` is an empty list), each handed to `record`
@@ -303,6 +348,7 @@ fn list_of_keys(keys: u32) -> Option<List> {
 fn read_parts(
     bytes: &[u8],
     cuts: &[Cut],
+    late: &[usize],
     refs: &Builder,
     threads: usize,
     done: Done,
@@ -325,8 +371,10 @@ fn read_parts(
                 currency: None,
                 notes: Vec::new(),
                 next: None,
+                late: Vec::new(),
             },
             cuts,
+            late,
             next: j + 1,
             done,
             released: cuts[j].pos,
@@ -354,6 +402,8 @@ struct Worker<'a, 'c> {
     s: Scan<'a>,
     part: Part,
     cuts: &'c [Cut],
+    /// Where the late references were read (skipped here).
+    late: &'c [usize],
     /// The next part's cut, where this one stops if it is real.
     next: usize,
     done: Done<'c>,
@@ -397,7 +447,15 @@ impl Worker<'_, '_> {
                     self.part.notes.extend(n);
                     continue;
                 }
-                b"reps" | b"stages" => return Err(Bail),
+                b"reps" | b"stages" => {
+                    self.s.peek()?;
+                    if !self.late.contains(&self.s.pos) {
+                        return Err(Bail);
+                    }
+                    self.part.late.push(self.s.pos);
+                    self.s.skip_value(0)?;
+                    continue;
+                }
                 _ => {
                     self.s.skip_value(0)?;
                     continue;
@@ -472,7 +530,12 @@ impl Worker<'_, '_> {
 /// Joins the parts along the chain of proven cuts, then checks ids and
 /// resolves deal links as the general path would have at each list's end.
 /// Every step over millions of records runs on all cores.
-fn join(mut b: Builder, mut results: Vec<Option<R<Part>>>, threads: usize) -> R<(Builder, usize)> {
+fn join(
+    mut b: Builder,
+    mut results: Vec<Option<R<Part>>>,
+    late: &[usize],
+    threads: usize,
+) -> R<(Builder, usize)> {
     let mut parts = Vec::new();
     let mut k = 0;
     loop {
@@ -485,6 +548,10 @@ fn join(mut b: Builder, mut results: Vec<Option<R<Part>>>, threads: usize) -> R<
         }
     }
     drop(results);
+    let met: Vec<usize> = parts.iter().flat_map(|p| p.late.clone()).collect();
+    if met.len() != late.len() || late.iter().any(|at| !met.contains(at)) {
+        return Err(Bail);
+    }
     let lists: Vec<(List, bool)> = parts.iter().flat_map(|p| p.lists.clone()).collect();
     // A list given twice is read by the general path (in its own way).
     for (j, (l, _)) in lists.iter().enumerate() {
