@@ -569,15 +569,23 @@ fn join(
         (Some(d), Some(a)) => d < a,
         _ => false,
     };
-    let [deals, activities, leads] = std::thread::scope(|scope| {
-        [&b.deal_ids, &b.act_ids, &b.lead_ids]
-            .map(|ids| scope.spawn(move || repeated_hashes(ids)))
-            .map(|h| h.join().expect("id check thread panicked"))
+    // The activities' and leads' hashes are sorted while the deals are
+    // checked, indexed and (when streaming) linked.
+    let act_ids = std::mem::take(&mut b.act_ids);
+    let lead_ids = std::mem::take(&mut b.lead_ids);
+    let (activities, leads) = std::thread::scope(|scope| {
+        let activities = scope.spawn(|| repeated_hashes(&act_ids));
+        let leads = scope.spawn(|| repeated_hashes(&lead_ids));
+        let deals = repeated_hashes(&b.deal_ids);
+        b.check_ids_knowing("deals", &deals);
+        if streaming {
+            resolve(&mut b, &pending, threads, true);
+        }
+        let done = |h: std::thread::ScopedJoinHandle<_>| h.join().expect("id check panicked");
+        (done(activities), done(leads))
     });
-    b.check_ids_knowing("deals", &deals);
-    if streaming {
-        resolve(&mut b, &pending, threads, true);
-    }
+    b.act_ids = act_ids;
+    b.lead_ids = lead_ids;
     b.check_ids_knowing("activities", &activities);
     b.check_ids_knowing("leads", &leads);
     if !streaming {
