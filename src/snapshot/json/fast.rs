@@ -526,3 +526,47 @@ impl Worker<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name that looks like a record boundary, and history entries with
+    /// ids of their own: cuts guessed there must be dropped.
+    const DOC: &str = r#"{"reps": [{"id": "r1"}], "stages": [{"id": "s", "probability": 0.5}],
+        "deals": [
+          {"id": "d1", "owner": "r1", "stage": "s", "created_at": "2026-01-01", "close_date": "2026-02-01",
+           "name": "x},{\"id\":\"fake\",\"kind\":\"call\",\"at\":\"2026-01-01\"}"},
+          {"id": "d2", "owner": "r1", "stage": "s", "created_at": "2026-01-01", "close_date": "2026-02-01",
+           "history": [{"at": "2026-01-01T00:00:00Z", "stage": "s", "x": {"id": 1}},
+                       {"id": "h", "at": "2026-01-02T00:00:00Z", "amount": 5, "kind": "note"}]},
+          {"id": "d3", "owner": "r1", "stage": "s", "created_at": "2026-01-01", "close_date": "2026-02-01"}
+        ],
+        "activities": [{"id": "a1", "kind": "call", "at": "2026-01-03", "deal_id": "d2"},
+                       {"id": "a2", "kind": "call", "at": "2026-01-03", "deal_id": "d9"}]}"#;
+
+    #[test]
+    fn wrong_guesses_are_dropped_and_the_parts_before_read_on() {
+        let bytes = DOC.as_bytes();
+        let start = DOC.find("\"deals\"").unwrap();
+        let cuts = cuts(bytes, start, 1);
+        let fake = DOC.find("{\\\"id\\\":\\\"fake").unwrap();
+        let entry = DOC.find("{\"id\": \"h\"").unwrap();
+        // A cut was guessed inside the name and inside the history list.
+        let at = |p: usize| cuts.iter().find(|c| c.pos == p).map(|c| c.list);
+        assert_eq!(at(fake), None, "no key after the brace: no guess");
+        assert_eq!(at(entry), Some(Some(List::Activities)));
+        let plan = Plan {
+            threads: 2,
+            chunk: 1,
+        };
+        let (b, joined) = read_counted(bytes, plan, None).ok().unwrap();
+        assert!(joined < cuts.len(), "{joined} parts of {} cuts", cuts.len());
+        let ids: Vec<&str> = b.snap.deals.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["d1", "d2", "d3"]);
+        assert!(b.snap.deals[0].name.contains(r#"{"id":"fake""#));
+        assert_eq!(b.snap.changes.len(), 2);
+        assert_eq!(b.snap.activities.len(), 2);
+        assert_eq!(b.snap.unknown_deal_ids, ["d9"]);
+    }
+}
