@@ -48,16 +48,18 @@ pub(super) struct Plan {
 
 impl Plan {
     /// Four parts per core (a part that ends early leaves no core idle),
-    /// none smaller than 8 MB.
+    /// none smaller than 8 MB; one part on one core (nothing to join).
     pub fn for_input(len: usize) -> Plan {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .min(16);
-        Plan {
-            threads,
-            chunk: (len / (threads * 4)).max(8 << 20),
-        }
+        let chunk = if threads == 1 {
+            usize::MAX / 4
+        } else {
+            (len / (threads * 4)).max(8 << 20)
+        };
+        Plan { threads, chunk }
     }
 }
 
