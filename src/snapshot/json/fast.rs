@@ -154,7 +154,10 @@ pub(super) fn read_counted(bytes: &[u8], plan: Plan, done: Done) -> R<(Builder, 
         if seen {
             continue;
         }
-        let at = find_late(bytes, s.pos, key).ok_or(Bail)?;
+        // Not found: none (a part that meets one after all gives up).
+        let Some(at) = find_late(bytes, s.pos, key) else {
+            continue;
+        };
         let mut r = Scan::new(bytes, at);
         if key == b"reps" {
             list_of(&mut r, |s, i| {

@@ -293,6 +293,10 @@ impl Gen {
             big.remove(self.rng.usize(..big.len()));
         }
         top.extend(big);
+        // Now and then a reference list is missing altogether.
+        if self.rng.u8(..16) == 0 {
+            top.remove(self.rng.usize(..2));
+        }
         if self.rng.u8(..6) == 0 {
             self.rng.shuffle(&mut top);
         }
