@@ -46,8 +46,7 @@ pub async fn pull(src: &SourceConfig, origin: &ConfigOrigin) -> Result<Pulled> {
     let spooled = fetch(location, &shown, src).await?;
     let name = shown.clone();
     let snapshot =
-        tokio::task::spawn_blocking(move || read_mapped(spooled.as_file(), &name, opts, 32 << 20))
-            .await??;
+        tokio::task::spawn_blocking(move || read_mapped(spooled.as_file(), &name, opts)).await??;
     Ok(Pulled {
         description: describe(&format!("file {shown}"), &snapshot),
         snapshot,
@@ -65,17 +64,12 @@ pub fn read_file(path: &std::path::Path, opts: LoadOptions) -> Result<snapshot::
             path.display()
         )
     })?;
-    read_mapped(&file, &path.display().to_string(), opts, 32 << 20)
+    read_mapped(&file, &path.display().to_string(), opts)
 }
 
-/// `read_file` of an open file named `name`, keeping `keep_behind` bytes
-/// behind the reader mapped.
-fn read_mapped(
-    file: &std::fs::File,
-    name: &str,
-    opts: LoadOptions,
-    keep_behind: usize,
-) -> Result<snapshot::Snapshot> {
+/// `read_file` of an open file named `name`, handing the pages the parser
+/// is done with back to the OS.
+fn read_mapped(file: &std::fs::File, name: &str, opts: LoadOptions) -> Result<snapshot::Snapshot> {
     if file.metadata()?.len() == 0 {
         anyhow::bail!("the snapshot {name} is empty: check [source] path");
     }
@@ -84,24 +78,19 @@ fn read_mapped(
     let map = unsafe { memmap2::Mmap::map(file) }
         .with_context(|| format!("cannot read the snapshot {name}"))?;
     const PAGE: usize = 4096;
-    let released = std::sync::atomic::AtomicUsize::new(0);
-    let progress = |reached: usize| {
-        let upto = reached.saturating_sub(keep_behind) / PAGE * PAGE;
-        let from = released.load(std::sync::atomic::Ordering::Relaxed);
-        if upto > from + keep_behind {
-            // SAFETY: a private read-only file mapping; a dropped page is read
-            // again from the file if a record in flight still points into it.
+    // The whole pages inside a range the parser is done with.
+    let release = |done: std::ops::Range<usize>| {
+        let (from, to) = (done.start.div_ceil(PAGE) * PAGE, done.end / PAGE * PAGE);
+        if to > from {
+            // SAFETY: a private read-only file mapping; a dropped page is
+            // read again from the file if the parser comes back to it.
             unsafe {
-                let _ = map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    from,
-                    upto - from,
-                );
+                let _ =
+                    map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from);
             }
-            released.store(upto, std::sync::atomic::Ordering::Relaxed);
         }
     };
-    snapshot::parse_with_progress(&map, opts, Some(&progress))
+    snapshot::parse_with_progress(&map, opts, Some(&release))
         .with_context(|| format!("snapshot {name}"))
 }
 
@@ -167,14 +156,15 @@ mod tests {
 
     #[test]
     fn mapped_read_releasing_pages_gives_the_same_snapshot() {
-        // The demo books as a file of a few MB; release pages every 8 KiB.
+        // The demo books as a file of a few MB; in tests the parsers hand
+        // pages back every 8 KiB.
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let text = snapshot::to_json(&crate::source::demo::generate(today)).to_string();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("crm.json");
         std::fs::write(&path, &text).unwrap();
         let file = std::fs::File::open(&path).unwrap();
-        let mapped = read_mapped(&file, "crm.json", LoadOptions::default(), 8192).unwrap();
+        let mapped = read_mapped(&file, "crm.json", LoadOptions::default()).unwrap();
         let direct = snapshot::parse(text.as_bytes(), LoadOptions::default()).unwrap();
         assert!(mapped.activities.len() > 4 * 4096);
         assert_eq!(mapped.deals, direct.deals);

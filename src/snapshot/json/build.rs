@@ -2,49 +2,13 @@
 //! references to indexes, catching duplicate ids, and collecting one error
 //! per broken record.
 
+use super::ids::{id_hash, repeated_hashes, repeated_ids, DealIndex, IdHashes};
 use super::raw::*;
 use super::RecordError;
 use crate::snapshot::*;
 use rust_decimal::prelude::*;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
-
-/// FNV-1a, then a final mix: fast on short ids, and stable.
-fn id_hash(id: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id.bytes() {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    h ^ (h >> 29)
-}
-
-/// Each kept record's id hash and its index in the input list. Duplicate
-/// ids are found once a list is complete (`Builder::check_ids`) instead of
-/// through a lookup per record in a table of millions.
-pub(super) type IdHashes = Vec<(u64, u32)>;
-
-/// Records that repeat the id of an earlier kept record: sorting the hashes
-/// finds the few repeated ones, and only those ids are compared.
-fn repeated_ids<T>(items: &[T], hashes: &IdHashes, id: impl Fn(&T) -> &str) -> Vec<bool> {
-    let mut sorted: Vec<u64> = hashes.iter().map(|(h, _)| *h).collect();
-    sorted.sort_unstable();
-    let repeated: HashSet<u64> = sorted
-        .windows(2)
-        .filter(|w| w[0] == w[1])
-        .map(|w| w[0])
-        .collect();
-    let mut dup = vec![false; items.len()];
-    if repeated.is_empty() {
-        return dup;
-    }
-    let mut first: HashSet<&str> = HashSet::new();
-    for (j, (h, _)) in hashes.iter().enumerate() {
-        if repeated.contains(h) && !first.insert(id(&items[j])) {
-            dup[j] = true;
-        }
-    }
-    dup
-}
 
 /// Builds the snapshot record by record while the JSON streams past, so no
 /// intermediate copy of millions of records is ever held.
@@ -60,29 +24,64 @@ pub(super) struct Builder {
     pub(super) event_kinds: HashMap<String, Arc<str>>,
     /// Deal id hashes, sorted, with each deal's index: built once the deal
     /// list is complete, so activities' `deal_id`s resolve as they stream.
-    deal_lookup: Option<Vec<(u64, u32)>>,
+    pub(super) deal_lookup: Option<DealIndex>,
     /// `deal_id`s read before the deal list was complete wait in
     /// `unknown_deal_ids` and are resolved in `finish`.
     links_deferred: bool,
+    /// The fast path's parts of the document each keep their `deal_id`s
+    /// here (one text, no String each), resolved once all are joined.
+    pub(super) pending: Option<PendingLinks>,
+    /// Which of `REQUIRED_LISTS` the document has (the readers set it).
+    pub(super) present: [bool; 3],
+}
+
+/// `deal_id`s waiting for the deal list: `DealLink::Unknown(k)` names the
+/// k-th while pending.
+#[derive(Default)]
+pub(super) struct PendingLinks {
+    pub text: String,
+    pub ends: Vec<usize>,
+}
+
+impl PendingLinks {
+    pub fn get(&self, k: usize) -> &str {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.text[start..self.ends[k]]
+    }
+
+    pub fn push(&mut self, id: &str) -> u32 {
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+        self.ends.len() as u32 - 1
+    }
 }
 
 impl Builder {
     pub(super) fn new() -> Builder {
         Builder {
-            snap: Snapshot {
-                currency: "USD".into(),
-                ..Default::default()
-            },
+            snap: Snapshot::default(),
             errors: Vec::new(),
-            rep_index: HashMap::new(),
-            stage_index: HashMap::new(),
+            rep_index: HashMap::default(),
+            stage_index: HashMap::default(),
             deal_ids: Vec::new(),
             act_ids: Vec::new(),
             lead_ids: Vec::new(),
-            event_kinds: HashMap::new(),
+            event_kinds: HashMap::default(),
             deal_lookup: None,
             links_deferred: false,
+            pending: None,
+            present: [false; 3],
         }
+    }
+
+    /// A builder for one part of the document (fast path), sharing this
+    /// one's reps and stages; its `deal_id`s wait in `pending`.
+    pub(super) fn part(&self) -> Builder {
+        let mut b = Builder::new();
+        b.rep_index = self.rep_index.clone();
+        b.stage_index = self.stage_index.clone();
+        b.pending = Some(PendingLinks::default());
+        b
     }
 
     fn stage_id(&self, id: &str) -> Result<usize, String> {
@@ -94,8 +93,8 @@ impl Builder {
 
     /// A deal's history entries, each checked: `at` a timestamp, at least
     /// one field, a known stage, an amount that is a non-negative number.
-    fn history(&self, entries: &[RawChange]) -> Result<Vec<Change>, FieldError> {
-        let mut out = Vec::with_capacity(entries.len() * 2);
+    /// They go straight onto `snap.changes`; on error the caller truncates.
+    fn history(&mut self, entries: &[RawChange]) -> Result<(), FieldError> {
         for (j, e) in entries.iter().enumerate() {
             let err = |f: &str, m: String| (format!("history[{j}].{f}").into(), m);
             let when = read::when(&e.at).map_err(|m| err("at", m))?;
@@ -114,11 +113,11 @@ impl Builder {
                     ))
                 }
             };
-            let before = out.len();
+            let before = self.snap.changes.len();
             if e.stage.is_some() {
                 let id = read::required_text(&e.stage).map_err(|m| err("stage", m))?;
                 let i = self.stage_id(&id).map_err(|m| err("stage", m))?;
-                out.push(Change {
+                self.snap.changes.push(Change {
                     at,
                     value: Field::Stage(i as u32),
                 });
@@ -128,7 +127,7 @@ impl Builder {
                 if let Some(a) = a.filter(|a| *a < Decimal::ZERO) {
                     return Err(err("amount", format!("{a} is negative")));
                 }
-                out.push(Change {
+                self.snap.changes.push(Change {
                     at,
                     value: Field::Amount(a),
                 });
@@ -136,33 +135,36 @@ impl Builder {
             if e.close_date.is_some() {
                 let w =
                     read::required(read::when(&e.close_date)).map_err(|m| err("close_date", m))?;
-                out.push(Change {
+                self.snap.changes.push(Change {
                     at,
                     value: Field::CloseDate(w),
                 });
             }
             if e.forecast_category.is_some() {
                 let c = category(&e.forecast_category).map_err(|m| err("forecast_category", m))?;
-                out.push(Change {
+                self.snap.changes.push(Change {
                     at,
                     value: Field::Category(c),
                 });
             }
-            if out.len() == before {
+            if self.snap.changes.len() == before {
                 return Err((
                     format!("history[{j}]").into(),
                     "carries no field (stage, amount, close_date or forecast_category)".into(),
                 ));
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The link an activity's `deal_id` makes: a deal once the deal list is
     /// complete, else kept as text until `finish` resolves it.
     fn deal_link(&mut self, id: &str) -> DealLink {
+        if let Some(p) = &mut self.pending {
+            return DealLink::Unknown(p.push(id));
+        }
         match &self.deal_lookup {
-            Some(lookup) => match find_deal(lookup, &self.snap.deals, id) {
+            Some(lookup) => match lookup.find(&self.snap.deals, id) {
                 Some(i) => DealLink::Deal(i),
                 None => self.unknown_deal(id),
             },
@@ -178,16 +180,8 @@ impl Builder {
         DealLink::Unknown(self.snap.unknown_deal_ids.len() as u32 - 1)
     }
 
-    fn build_deal_lookup(&mut self) {
-        let mut lookup: Vec<(u64, u32)> = self
-            .snap
-            .deals
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (id_hash(&d.id), i as u32))
-            .collect();
-        lookup.sort_unstable();
-        self.deal_lookup = Some(lookup);
+    pub(super) fn build_deal_lookup(&mut self) {
+        self.deal_lookup = Some(DealIndex::new(&self.snap.deals));
     }
 
     /// Once everything is read: resolves `deal_id`s that came before their
@@ -203,7 +197,7 @@ impl Builder {
             for a in &mut self.snap.activities {
                 if let DealLink::Unknown(u) = a.deal {
                     let id = &old[u as usize];
-                    a.deal = match find_deal(lookup, &self.snap.deals, id) {
+                    a.deal = match lookup.find(&self.snap.deals, id) {
                         Some(i) => DealLink::Deal(i),
                         None => {
                             self.snap.unknown_deal_ids.push(id.clone());
@@ -322,6 +316,7 @@ impl Builder {
     }
 
     pub(super) fn deal(&mut self, i: usize, d: RawDeal) {
+        let start = self.snap.changes.len() as u32;
         let built = (|| {
             let id = at("id", read::required_text(&d.id))?;
             let owner_id = at("owner", read::required_text(&d.owner))?;
@@ -339,7 +334,7 @@ impl Builder {
             }
             let forecast_category = at("forecast_category", category(&d.forecast_category))?;
             let deal_type = at("type", deal_type(&d.deal_type))?;
-            let history = self.history(d.history.as_deref().unwrap_or_default())?;
+            self.history(d.history.as_deref().unwrap_or_default())?;
             Ok(Deal {
                 name: at("name", read::string(&d.name))?.unwrap_or_default(),
                 owner,
@@ -349,20 +344,20 @@ impl Builder {
                 close_date: at("close_date", read::required(read::when(&d.close_date)))?,
                 forecast_category,
                 deal_type,
-                history: 0..0,
+                history: start..0,
                 id: id.into_owned(),
             })
-            .map(|deal| (deal, history))
         })();
         match built {
-            Ok((mut deal, history)) => {
-                let start = self.snap.changes.len() as u32;
-                self.snap.changes.extend(history);
-                deal.history = start..self.snap.changes.len() as u32;
+            Ok(mut deal) => {
+                deal.history.end = self.snap.changes.len() as u32;
                 self.deal_ids.push((id_hash(&deal.id), i as u32));
                 self.snap.deals.push(deal);
             }
-            Err(e) => self.fail("deals", i, id_of(&d.id), e),
+            Err(e) => {
+                self.snap.changes.truncate(start as usize);
+                self.fail("deals", i, id_of(&d.id), e)
+            }
         }
     }
 
@@ -410,12 +405,25 @@ impl Builder {
     /// Once a list is complete: a record with the id of an earlier kept one
     /// is a duplicate, taken out as a broken record.
     pub(super) fn check_ids(&mut self, list: &'static str) {
+        let hashes = match list {
+            "deals" => &self.deal_ids,
+            "activities" => &self.act_ids,
+            _ => &self.lead_ids,
+        };
+        let repeated = repeated_hashes(hashes);
+        self.check_ids_knowing(list, &repeated);
+    }
+
+    /// `check_ids`, the repeated hashes already found (the fast path sorts
+    /// the three lists' hashes at once).
+    pub(super) fn check_ids_knowing(&mut self, list: &'static str, repeated: &HashSet<u64>) {
         fn take<T>(
             items: &mut Vec<T>,
             hashes: &IdHashes,
+            repeated: &HashSet<u64>,
             id: impl Fn(&T) -> &str,
         ) -> Vec<(usize, T)> {
-            let dup = repeated_ids(items, hashes, id);
+            let dup = repeated_ids(items, hashes, repeated, id);
             if !dup.contains(&true) {
                 return Vec::new();
             }
@@ -434,21 +442,21 @@ impl Builder {
         let removed: Vec<(usize, String)> = match list {
             "deals" => {
                 let h = std::mem::take(&mut self.deal_ids);
-                take(&mut self.snap.deals, &h, |d| &d.id)
+                take(&mut self.snap.deals, &h, repeated, |d| &d.id)
                     .into_iter()
                     .map(|(i, d)| (i, d.id))
                     .collect()
             }
             "activities" => {
                 let h = std::mem::take(&mut self.act_ids);
-                take(&mut self.snap.activities, &h, |a| &a.id)
+                take(&mut self.snap.activities, &h, repeated, |a| &a.id)
                     .into_iter()
                     .map(|(i, a)| (i, a.id))
                     .collect()
             }
             "leads" => {
                 let h = std::mem::take(&mut self.lead_ids);
-                take(&mut self.snap.leads, &h, |l| &l.id)
+                take(&mut self.snap.leads, &h, repeated, |l| &l.id)
                     .into_iter()
                     .map(|(i, l)| (i, l.id))
                     .collect()
@@ -508,26 +516,17 @@ impl Builder {
     }
 }
 
-/// The deal with this id, through the sorted hashes (ids compared, so a
-/// hash collision cannot link the wrong deal).
-fn find_deal(lookup: &[(u64, u32)], deals: &[Deal], id: &str) -> Option<u32> {
-    let h = id_hash(id);
-    let from = lookup.partition_point(|(x, _)| *x < h);
-    lookup[from..]
-        .iter()
-        .take_while(|(x, _)| *x == h)
-        .map(|(_, i)| *i)
-        .find(|i| deals[*i as usize].id == id)
-}
-
 /// A forecast category, tolerant of case and spacing; empty is none.
 fn category(v: &F) -> Result<Option<ForecastCategory>, String> {
     match read::text(v)? {
         None => Ok(None),
         Some(s) if s.trim().is_empty() => Ok(None),
-        Some(s) => ForecastCategory::parse(&s).map(Some).ok_or_else(|| {
-            format!("{s:?} is not one of omitted, pipeline, best_case, commit, closed")
-        }),
+        Some(s) => exact(&ForecastCategory::ALL, &s)
+            .or_else(|| ForecastCategory::parse(&s))
+            .map(Some)
+            .ok_or_else(|| {
+                format!("{s:?} is not one of omitted, pipeline, best_case, commit, closed")
+            }),
     }
 }
 
@@ -536,13 +535,31 @@ fn deal_type(v: &F) -> Result<Option<DealType>, String> {
     match read::text(v)? {
         None => Ok(None),
         Some(s) if s.trim().is_empty() => Ok(None),
-        Some(s) => DealType::parse(&s)
+        Some(s) => exact(&DealType::ALL, &s)
+            .or_else(|| DealType::parse(&s))
             .map(Some)
             .ok_or_else(|| format!("{s:?} is not one of {}", DealType::names())),
     }
 }
 
+/// The common case first: text already in its canonical form (what the
+/// tolerant parser would make of it anyway), found without allocating.
+fn exact<T: Copy>(all: &[(&str, T)], s: &str) -> Option<T> {
+    all.iter().find(|(n, _)| *n == s).map(|(_, t)| *t)
+}
+
 fn normalize_outcome(o: &str) -> Option<String> {
+    // Already lower-case with underscores: only the two spellings change.
+    if !o.is_empty()
+        && o.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+    {
+        return Some(match o {
+            "cancelled" => "canceled".into(),
+            "noshow" => "no_show".into(),
+            _ => o.into(),
+        });
+    }
     let o = o.trim().to_ascii_lowercase().replace(['-', ' '], "_");
     match o.as_str() {
         "" => None,

@@ -4,18 +4,24 @@
 //!
 //! `raw` reads each field leniently (any JSON value), so a wrong type in one
 //! record becomes that record's error instead of failing the document;
-//! `stream` tokenizes on one thread while `build` validates on another;
-//! `write` is the way back (`salesops pull --save`).
+//! `build` validates records into the snapshot (`ids`: duplicate ids, deals
+//! by id). Two readers feed it: the fast path (`fast`, `scan`, `join`: the
+//! document in parts on every core) reads what it can, and the general path
+//! (`stream`: serde_json on a reader thread) reads everything else and
+//! words every syntax error. Both fill
+//! the same raw records, so they give the same snapshot and the same
+//! errors. `write` is the way back (`salesops pull --save`).
 
 mod build;
+mod fast;
+mod ids;
+mod join;
 mod raw;
+mod scan;
 mod stream;
 mod write;
 
-pub use stream::{parse, parse_with_progress, REQUIRED_LISTS};
 pub use write::to_json;
-
-use std::fmt;
 
 /// The largest number (in size) a snapshot may hold: an amount, a
 /// duration, a score. 10^15 is beyond any deal in any currency, and at that
@@ -23,6 +29,111 @@ use std::fmt;
 /// inside the exact decimal range (about 7.9 × 10^28), so no figure can
 /// overflow. A larger value is a broken record.
 pub const MAX_NUMBER: i64 = 1_000_000_000_000_000;
+
+/// The keys a snapshot must have (CANONICAL.md); `activities` and `leads`
+/// may be left out.
+pub const REQUIRED_LISTS: [&str; 3] = ["reps", "stages", "deals"];
+
+use crate::snapshot::Snapshot;
+use build::Builder;
+use std::fmt;
+use std::ops::Range;
+
+/// Parses canonical snapshot JSON into a validated snapshot.
+pub fn parse(bytes: &[u8], opts: LoadOptions) -> Result<Snapshot, LoadError> {
+    parse_with_progress(bytes, opts, None)
+}
+
+/// `parse`, telling `progress` which input has been read and is no longer
+/// needed (a file source hands those pages back to the OS). A range may
+/// still be read again (the general path after the fast one gave up), so
+/// the input must stay valid.
+pub fn parse_with_progress(
+    bytes: &[u8],
+    opts: LoadOptions,
+    progress: Option<&(dyn Fn(Range<usize>) + Sync)>,
+) -> Result<Snapshot, LoadError> {
+    // A UTF-8 byte order mark (some Windows exports write one) is skipped.
+    let (bytes, progress) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (rest, None),
+        None => (bytes, progress),
+    };
+    let b = match fast::read(bytes, fast::Plan::for_input(bytes.len()), progress) {
+        Ok(b) => b,
+        Err(scan::Bail) => stream::read(bytes, progress)?,
+    };
+    finish(b, opts)
+}
+
+/// The document's shape checked (the three lists, the currency), deal
+/// links noted, errors in input order; skipped records become notes.
+fn finish(mut b: Builder, opts: LoadOptions) -> Result<Snapshot, LoadError> {
+    let missing: Vec<String> = REQUIRED_LISTS
+        .iter()
+        .zip(b.present)
+        .filter(|(_, seen)| !seen)
+        .map(|(k, _)| format!("{k:?}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(LoadError::Shape(format!(
+            "the snapshot has no {} list: a snapshot must have \"reps\", \"stages\" and \"deals\" (an empty list is fine); see the canonical format (docs/connectors.md)",
+            missing.join(", ")
+        )));
+    }
+    // Left empty when the document names none: the source decides it then
+    // (`source::pull`).
+    let named = std::mem::take(&mut b.snap.currency);
+    if !named.is_empty() {
+        let code = named.trim().to_ascii_uppercase();
+        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(LoadError::Shape(format!(
+                "currency: {named:?} is not a three-letter ISO 4217 code such as \"USD\" or \"KRW\""
+            )));
+        }
+        b.snap.currency = code;
+    }
+    b.finish();
+    let Builder {
+        mut snap,
+        mut errors,
+        ..
+    } = b;
+    if errors.is_empty() {
+        return Ok(snap);
+    }
+    errors.sort_by_key(|e| (order_of(e.collection), e.index));
+    if opts.skip_bad_records {
+        snap.notes
+            .extend(errors.iter().map(|e| format!("skipped {e}")));
+        return Ok(snap);
+    }
+    Err(LoadError::Records(errors))
+}
+
+/// The general path alone (tests compare the two).
+#[cfg(test)]
+fn parse_general(bytes: &[u8], opts: LoadOptions) -> Result<Snapshot, LoadError> {
+    finish(stream::read(bytes, None)?, opts)
+}
+
+/// The fast path alone, cut as `plan` says: None when it leaves the
+/// document to the general path; else the result and the parts joined.
+#[cfg(test)]
+fn parse_fast(
+    bytes: &[u8],
+    opts: LoadOptions,
+    plan: fast::Plan,
+) -> Option<(Result<Snapshot, LoadError>, usize)> {
+    let (b, parts) = fast::read_counted(bytes, plan, None).ok()?;
+    Some((finish(b, opts), parts))
+}
+
+fn order_of(collection: &str) -> usize {
+    ["reps", "stages", "deals", "activities", "leads"]
+        .iter()
+        .position(|c| *c == collection)
+        .unwrap_or(5)
+}
 
 /// How strict loading is.
 #[derive(Debug, Clone, Copy, Default)]
@@ -73,6 +184,9 @@ fn list_errors(errs: &[RecordError]) -> String {
     }
     lines.join("\n  ")
 }
+
+#[cfg(test)]
+mod same;
 
 #[cfg(test)]
 mod tests {
@@ -179,47 +293,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("deals"), "{err}");
-    }
-
-    #[test]
-    fn an_amount_too_large_to_sum_is_a_broken_record() {
-        for big in [
-            json!(1e28),
-            json!("1e28"),
-            json!("99999999999999999999999999999999"),
-        ] {
-            let mut v = base();
-            v["deals"][0]["amount"] = big;
-            let err = load(v).unwrap_err().to_string();
-            assert!(err.contains(r#"deals[0] (id "d1").amount: "#), "{err}");
-            assert!(err.contains("is too large"), "{err}");
-        }
-        let mut v = base();
-        v["deals"][0]["amount"] = json!(1e28);
-        assert!(load(v)
-            .unwrap_err()
-            .to_string()
-            .contains("amount: 1e28 is too large"));
-    }
-
-    #[test]
-    fn the_three_lists_are_required_and_a_bom_is_skipped() {
-        let err = parse(b"{}", LoadOptions::default())
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("\"reps\", \"stages\", \"deals\""), "{err}");
-        let text = format!("\u{feff}{}", base());
-        assert_eq!(
-            parse(text.as_bytes(), LoadOptions::default())
-                .unwrap()
-                .deals
-                .len(),
-            1
-        );
-        let mut v = base();
-        v["currency"] = json!("US Dollars");
-        let err = load(v).unwrap_err().to_string();
-        assert!(err.contains("currency: \"US Dollars\""), "{err}");
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
 
 pub(super) type F<'a> = Option<Scalar<'a>>;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct RawRep<'a> {
     #[serde(default, borrow)]
     pub id: F<'a>,
@@ -99,7 +99,7 @@ pub(super) struct RawRep<'a> {
     pub team: F<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct RawStage<'a> {
     #[serde(default, borrow)]
     pub id: F<'a>,
@@ -115,7 +115,7 @@ pub(super) struct RawStage<'a> {
     pub won: F<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct RawDeal<'a> {
     #[serde(default, borrow)]
     pub id: F<'a>,
@@ -142,7 +142,7 @@ pub(super) struct RawDeal<'a> {
 /// One entry of a deal's `history`. A field written as `null` is kept as
 /// `Some(Scalar::Null)` (the field was emptied then), unlike a field that
 /// is absent (`None`: unchanged then).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct RawChange<'a> {
     #[serde(default, borrow)]
     pub at: F<'a>,
@@ -160,7 +160,7 @@ fn present_or_null<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<F<'a>, D::
     Scalar::deserialize(d).map(Some)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct RawActivity<'a> {
     #[serde(default, borrow)]
     pub id: F<'a>,
@@ -178,7 +178,7 @@ pub(super) struct RawActivity<'a> {
     pub deal_id: F<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct RawLead<'a> {
     #[serde(default, borrow)]
     pub id: F<'a>,
@@ -194,7 +194,7 @@ pub(super) struct RawLead<'a> {
     pub score: F<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct RawScoreEvent<'a> {
     #[serde(default, borrow)]
     pub kind: F<'a>,
@@ -285,11 +285,34 @@ pub(super) mod read {
         if n.fract() == 0.0 && n.abs() < 1e15 {
             return Ok(Decimal::from(n as i64));
         }
+        if let Some(d) = short_decimal(n) {
+            return Ok(d);
+        }
         let mut buf = ryu::Buffer::new();
         let text = buf.format_finite(n);
         Decimal::from_str(text)
             .or_else(|_| Decimal::from_scientific(text))
             .map_err(|_| format!("{n} is out of range"))
+    }
+
+    /// ryu's shortest form without text, for the usual amounts: the
+    /// fewest decimals `k / 10^s` (at most 15 digits) that read back as
+    /// `n`. With `k < 2^53` and `s <= 22` the division is exactly the
+    /// correctly rounded reading of that decimal, so equality proves it.
+    fn short_decimal(n: f64) -> Option<Decimal> {
+        const POW10: [f64; 16] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        ];
+        for (scale, p) in POW10.iter().enumerate().skip(1) {
+            let k = (n * p).round();
+            if k.abs() >= 1e15 {
+                return None;
+            }
+            if k / p == n {
+                return Some(Decimal::new(k as i64, scale as u32));
+            }
+        }
+        None
     }
 
     pub fn date(v: &F) -> Result<Option<NaiveDate>, String> {
@@ -332,28 +355,56 @@ pub(super) mod read {
             })
     }
 
-    /// Fast path for the most common form, `YYYY-MM-DDTHH:MM:SSZ`; anything
-    /// else goes through the full RFC 3339 parser.
+    /// Fast path for the forms exporters write, `YYYY-MM-DDTHH:MM:SS`,
+    /// then optionally `.` and 1 to 9 digits, then `Z` or `±HH:MM`; any
+    /// other text (lower-case `t`, leap seconds, …) goes through the full
+    /// RFC 3339 parser, which gives the same instant for these forms.
     fn utc_seconds(b: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
-        if b.len() != 20
+        if b.len() < 20
             || b[4] != b'-'
             || b[7] != b'-'
             || b[10] != b'T'
             || b[13] != b':'
             || b[16] != b':'
-            || b[19] != b'Z'
         {
             return None;
         }
         let n = |r: std::ops::Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |acc, c| {
+            b.get(r)?.iter().try_fold(0u32, |acc, c| {
                 c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
             })
         };
+        let mut i = 19;
+        let mut nanos = 0;
+        if b[i] == b'.' {
+            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if !(1..=9).contains(&digits) {
+                return None;
+            }
+            nanos = n(i + 1..i + 1 + digits)? * 10u32.pow(9 - digits as u32);
+            i += 1 + digits;
+        }
+        let offset = match (b.get(i), b.len() - i) {
+            (Some(b'Z'), 1) => 0,
+            (Some(sign @ (b'+' | b'-')), 6) if b[i + 3] == b':' => {
+                let (h, m) = (n(i + 1..i + 3)?, n(i + 4..i + 6)?);
+                if h > 23 || m > 59 {
+                    return None;
+                }
+                let secs = (h * 3600 + m * 60) as i64;
+                if *sign == b'+' {
+                    secs
+                } else {
+                    -secs
+                }
+            }
+            _ => return None,
+        };
         let date = NaiveDate::from_ymd_opt(n(0..4)? as i32, n(5..7)?, n(8..10)?)?;
-        let time = chrono::NaiveTime::from_hms_opt(n(11..13)?, n(14..16)?, n(17..19)?)?;
+        let time = chrono::NaiveTime::from_hms_nano_opt(n(11..13)?, n(14..16)?, n(17..19)?, nanos)?;
+        let utc = date.and_time(time) - chrono::Duration::seconds(offset);
         Some(chrono::DateTime::from_naive_utc_and_offset(
-            date.and_time(time),
+            utc,
             chrono::Utc,
         ))
     }

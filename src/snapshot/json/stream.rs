@@ -5,11 +5,11 @@
 
 use super::build::Builder;
 use super::raw::*;
-use super::{LoadError, LoadOptions};
-use crate::snapshot::Snapshot;
+use super::LoadError;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 use std::sync::mpsc::{sync_channel, SyncSender};
 
 /// Which list a streaming seed feeds.
@@ -37,6 +37,9 @@ impl List {
 /// Records travel from the JSON reader to the builder in batches: reading
 /// (tokenizing) and building (dates, decimals, ids) run on two threads.
 enum Msg<'a> {
+    /// One of `REQUIRED_LISTS` is in the document.
+    Present(usize),
+    Currency(String),
     /// Data-quality notes a saved pull carries (`pull --save`).
     Notes(Vec<String>),
     Reps(usize, Vec<RawRep<'a>>),
@@ -50,9 +53,15 @@ enum Msg<'a> {
 
 const BATCH: usize = 4096;
 
+/// Input kept behind the reader for the records still in the channel (a
+/// page released too early is only read again from the file).
+const IN_FLIGHT: usize = if cfg!(test) { 8 << 10 } else { 32 << 20 };
+
 impl Builder {
     fn apply(&mut self, msg: Msg) {
         match msg {
+            Msg::Currency(c) => self.snap.currency = c,
+            Msg::Present(i) => self.present[i] = true,
             Msg::Notes(n) => self.snap.notes.extend(n),
             Msg::Reps(first, v) => v
                 .into_iter()
@@ -86,9 +95,11 @@ impl Builder {
 /// The reader's side: tokenizes the document and sends records on.
 struct Reader<'a, 'r> {
     tx: &'r SyncSender<Msg<'a>>,
-    /// Told how far (bytes) the reader has got, so the caller can release
-    /// input it no longer needs.
-    progress: Option<&'r (dyn Fn(usize) + Sync)>,
+    /// Told which input the reader no longer needs, so the caller can
+    /// release it.
+    progress: Option<&'r (dyn Fn(Range<usize>) + Sync)>,
+    /// Input up to here was handed to `progress`.
+    released: usize,
     /// Address of the input's first byte.
     base: usize,
     /// Reps and stages were read in a first pass: skip them now.
@@ -99,15 +110,7 @@ struct Reader<'a, 'r> {
     needs_second_pass: bool,
     /// Where the reader is, for syntax errors: (list, index).
     position: (&'static str, usize),
-    /// Which of `REQUIRED_LISTS` the document has.
-    present: [bool; 3],
-    /// `currency` as written, when the document names one.
-    currency: Option<String>,
 }
-
-/// The keys a snapshot must have (CANONICAL.md); `activities` and `leads`
-/// may be left out.
-pub const REQUIRED_LISTS: [&str; 3] = ["reps", "stages", "deals"];
 
 impl<'a> Reader<'a, '_> {
     fn send(&self, msg: Msg<'a>) {
@@ -160,7 +163,12 @@ impl<'de: 'a, 'a> Visitor<'de> for ListSeed<'_, 'a, '_> {
                             std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
                         ));
                         if let (Some(at), Some(progress)) = (reached, r.progress) {
-                            progress(at);
+                            // Records in flight still point behind `at`.
+                            let upto = at.saturating_sub(IN_FLIGHT);
+                            if upto > r.released {
+                                progress(r.released..upto);
+                                r.released = upto;
+                            }
                         }
                     }
                 }
@@ -198,16 +206,17 @@ impl<'de: 'a, 'a> Visitor<'de> for TopSeed<'_, 'a, '_> {
         let r = self.0;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             r.position = ("the top level", 0);
-            if let Some(i) = REQUIRED_LISTS.iter().position(|k| *k == key) {
-                r.present[i] = true;
+            if let Some(i) = super::REQUIRED_LISTS.iter().position(|k| *k == key) {
+                r.send(Msg::Present(i));
             }
             let list = match key.as_ref() {
                 "currency" => {
+                    // As written: `finish` checks it.
                     let v = map.next_value::<Scalar>()?;
-                    r.currency = Some(match read::string(&Some(v.clone())) {
+                    r.send(Msg::Currency(match read::string(&Some(v.clone())) {
                         Ok(Some(c)) => c,
                         _ => v.to_string(),
-                    });
+                    }));
                     continue;
                 }
                 "notes" => {
@@ -265,21 +274,14 @@ impl<'de: 'a, 'a> Visitor<'de> for TopSeed<'_, 'a, '_> {
     }
 }
 
-/// What one pass saw of the document as a whole.
-struct Pass {
-    /// References came after the records that use them: read again.
-    needs_second_pass: bool,
-    present: [bool; 3],
-    currency: Option<String>,
-}
-
 /// One read of the document: the reader thread tokenizes, this thread builds.
+/// Returns whether a second pass is needed (references came late).
 fn read_pass(
     bytes: &[u8],
     b: &mut Builder,
     refs_preloaded: bool,
-    progress: Option<&(dyn Fn(usize) + Sync)>,
-) -> Result<Pass, LoadError> {
+    progress: Option<&(dyn Fn(Range<usize>) + Sync)>,
+) -> Result<bool, LoadError> {
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Msg>(8);
         let reader = std::thread::Builder::new()
@@ -288,23 +290,17 @@ fn read_pass(
                 let mut r = Reader {
                     tx: &tx,
                     progress,
+                    released: 0,
                     base: bytes.as_ptr() as usize,
                     refs_preloaded,
                     seen_reps: refs_preloaded,
                     seen_stages: refs_preloaded,
                     needs_second_pass: false,
                     position: ("the top level", 0),
-                    present: [false; 3],
-                    currency: None,
                 };
                 let mut de = serde_json::Deserializer::from_slice(bytes);
                 let result = TopSeed(&mut r).deserialize(&mut de).and_then(|_| de.end());
-                let pass = Pass {
-                    needs_second_pass: r.needs_second_pass,
-                    present: r.present,
-                    currency: r.currency.take(),
-                };
-                result.map(|_| pass).map_err(|e| {
+                result.map(|_| r.needs_second_pass).map_err(|e| {
                     let (list, i) = r.position;
                     let path = match (list, i) {
                         ("the top level", _) | (_, usize::MAX) => list.to_string(),
@@ -324,52 +320,16 @@ fn read_pass(
     })
 }
 
-/// Parses canonical snapshot JSON into a validated snapshot, one record at a
-/// time. The usual order (reps and stages before deals) takes one pass;
-/// otherwise the references are read first and the records in a second pass.
-pub fn parse(bytes: &[u8], opts: LoadOptions) -> Result<Snapshot, LoadError> {
-    parse_with_progress(bytes, opts, None)
-}
-
-/// `parse`, telling `progress` how many bytes of the input have been read
-/// (a file source uses it to hand read pages back to the OS). Records
-/// still in flight may point behind that mark: the input must stay valid.
-pub fn parse_with_progress(
+/// The general path: one record at a time, tokenized on a reader thread
+/// and built on this one. The usual order (reps and stages before deals)
+/// takes one pass; otherwise the references are read first and the records
+/// in a second pass. The builder returned is ready for `finish`.
+pub(super) fn read(
     bytes: &[u8],
-    opts: LoadOptions,
-    progress: Option<&(dyn Fn(usize) + Sync)>,
-) -> Result<Snapshot, LoadError> {
-    // A UTF-8 byte order mark (some Windows exports write one) is skipped.
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    progress: Option<&(dyn Fn(Range<usize>) + Sync)>,
+) -> Result<Builder, LoadError> {
     let mut b = Builder::new();
-    let pass = read_pass(bytes, &mut b, false, progress)?;
-    let missing: Vec<String> = REQUIRED_LISTS
-        .iter()
-        .zip(pass.present)
-        .filter(|(_, seen)| !seen)
-        .map(|(k, _)| format!("{k:?}"))
-        .collect();
-    if !missing.is_empty() {
-        return Err(LoadError::Shape(format!(
-            "the snapshot has no {} list: a snapshot must have \"reps\", \"stages\" and \"deals\" (an empty list is fine); see the canonical format (docs/connectors.md)",
-            missing.join(", ")
-        )));
-    }
-    // The currency is checked here, and left empty when the document names
-    // none: the source decides it then (`source::pull`).
-    b.snap.currency = match pass.currency {
-        None => String::new(),
-        Some(c) => {
-            let code = c.trim().to_ascii_uppercase();
-            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-                return Err(LoadError::Shape(format!(
-                    "currency: {c:?} is not a three-letter ISO 4217 code such as \"USD\" or \"KRW\""
-                )));
-            }
-            code
-        }
-    };
-    if pass.needs_second_pass {
+    if read_pass(bytes, &mut b, false, progress)? {
         let mut second = Builder::new();
         second.snap.reps = std::mem::take(&mut b.snap.reps);
         second.snap.stages = std::mem::take(&mut b.snap.stages);
@@ -381,30 +341,7 @@ pub fn parse_with_progress(
             .filter(|e| e.collection == "reps" || e.collection == "stages")
             .collect();
         read_pass(bytes, &mut second, true, progress)?;
-        second.snap.currency = std::mem::take(&mut b.snap.currency);
         b = second;
     }
-    b.finish();
-    let Builder {
-        mut snap,
-        mut errors,
-        ..
-    } = b;
-    if errors.is_empty() {
-        return Ok(snap);
-    }
-    errors.sort_by_key(|e| (order_of(e.collection), e.index));
-    if opts.skip_bad_records {
-        snap.notes
-            .extend(errors.iter().map(|e| format!("skipped {e}")));
-        return Ok(snap);
-    }
-    Err(LoadError::Records(errors))
-}
-
-fn order_of(collection: &str) -> usize {
-    ["reps", "stages", "deals", "activities", "leads"]
-        .iter()
-        .position(|c| *c == collection)
-        .unwrap_or(5)
+    Ok(b)
 }

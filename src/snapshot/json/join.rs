@@ -1,0 +1,295 @@
+//! Joining the fast path's parts: along the chain of proven cuts, each
+//! part's indexes are shifted (in parallel) and its records moved into
+//! place, then ids are checked and deal links resolved exactly as the
+//! general path does at each list's end. Every step over millions of
+//! records runs on all cores.
+
+use super::build::{Builder, PendingLinks};
+use super::fast::{List, Part};
+use super::ids::repeated_hashes;
+use super::scan::{Bail, R};
+use crate::snapshot::DealLink;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Joins the parts along the chain of proven cuts, then checks ids and
+/// resolves deal links as the general path would have at each list's end.
+/// Every step over millions of records runs on all cores.
+pub(super) fn join(
+    mut b: Builder,
+    mut results: Vec<Option<R<Part>>>,
+    late: &[usize],
+    threads: usize,
+) -> R<(Builder, usize)> {
+    let mut parts = Vec::new();
+    let mut k = 0;
+    loop {
+        let part = results[k].take().ok_or(Bail)??;
+        let next = part.next;
+        parts.push(part);
+        match next {
+            Some(n) => k = n,
+            None => break,
+        }
+    }
+    drop(results);
+    let met: Vec<usize> = parts.iter().flat_map(|p| p.late.clone()).collect();
+    if met.len() != late.len() || late.iter().any(|at| !met.contains(at)) {
+        return Err(Bail);
+    }
+    let lists: Vec<(List, bool)> = parts.iter().flat_map(|p| p.lists.clone()).collect();
+    // A list given twice is read by the general path (in its own way).
+    for (j, (l, _)) in lists.iter().enumerate() {
+        if lists[..j].iter().any(|(m, _)| m == l) {
+            return Err(Bail);
+        }
+    }
+    if lists.iter().any(|(l, _)| *l == List::Deals) {
+        b.present[2] = true;
+    }
+    let joined = parts.len();
+    let pending = join_parts(&mut b, parts, threads);
+    // The general path resolves a deal_id as it reads it once the deal list
+    // is complete (every built activity, even one dropped later as a
+    // duplicate, notes its unknown link), else at the very end.
+    let position = |l| lists.iter().position(|&x| x == (l, true));
+    let streaming = match (position(List::Deals), position(List::Activities)) {
+        (Some(d), Some(a)) => d < a,
+        _ => false,
+    };
+    // The activities' and leads' hashes are sorted while the deals are
+    // checked, indexed and (when streaming) linked.
+    let act_ids = std::mem::take(&mut b.act_ids);
+    let lead_ids = std::mem::take(&mut b.lead_ids);
+    let (activities, leads) = std::thread::scope(|scope| {
+        let activities = scope.spawn(|| repeated_hashes(&act_ids));
+        let leads = scope.spawn(|| repeated_hashes(&lead_ids));
+        let deals = repeated_hashes(&b.deal_ids);
+        b.check_ids_knowing("deals", &deals);
+        if streaming {
+            resolve(&mut b, &pending, threads, true);
+        }
+        let done = |h: std::thread::ScopedJoinHandle<_>| h.join().expect("id check panicked");
+        (done(activities), done(leads))
+    });
+    b.act_ids = act_ids;
+    b.lead_ids = lead_ids;
+    b.check_ids_knowing("activities", &activities);
+    b.check_ids_knowing("leads", &leads);
+    if !streaming {
+        resolve(&mut b, &pending, threads, false);
+    }
+    Ok((b, joined))
+}
+
+/// Appends the parts' records, in order, after the builder's own: indexes
+/// shifted part by part, then each list copied once into place.
+fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> PendingLinks {
+    // Where each part's records start in the joined lists.
+    let mut at = Offsets {
+        lists: [0; 3],
+        changes: b.snap.changes.len(),
+        links: 0,
+        text: 0,
+    };
+    let mut offsets = Vec::new();
+    for p in &mut parts {
+        offsets.push(at);
+        for (o, n) in at.lists.iter_mut().zip(p.counts) {
+            *o += n;
+        }
+        at.changes += p.b.snap.changes.len();
+        let mine = p.b.pending.get_or_insert_with(Default::default);
+        at.links += mine.ends.len();
+        at.text += mine.text.len();
+        for e in std::mem::take(&mut p.b.errors) {
+            let mut e = e;
+            if let Some(l) = List::of(e.collection) {
+                e.index += offsets.last().unwrap().lists[l as usize];
+            }
+            b.errors.push(e);
+        }
+        if let Some(c) = p.currency.take() {
+            b.snap.currency = c;
+        }
+        b.snap.notes.append(&mut p.notes);
+    }
+    std::thread::scope(|scope| {
+        for (p, o) in parts.iter_mut().zip(&offsets) {
+            scope.spawn(move || p.shift(o));
+        }
+    });
+    macro_rules! gather {
+        ($($f:ident).+) => {{
+            let v: Vec<_> = parts.iter_mut().map(|p| std::mem::take(&mut p.b.$($f).+)).collect();
+            concat(std::mem::take(&mut b.$($f).+), v, threads)
+        }};
+    }
+    b.snap.changes = gather!(snap.changes);
+    b.snap.deals = gather!(snap.deals);
+    b.snap.activities = gather!(snap.activities);
+    b.snap.leads = gather!(snap.leads);
+    b.deal_ids = gather!(deal_ids);
+    b.act_ids = gather!(act_ids);
+    b.lead_ids = gather!(lead_ids);
+    let (text, ends): (Vec<_>, Vec<_>) = parts
+        .iter_mut()
+        .map(|p| {
+            let l = p.b.pending.take().unwrap_or_default();
+            (l.text.into_bytes(), l.ends)
+        })
+        .unzip();
+    let text = concat(Vec::new(), text, threads);
+    PendingLinks {
+        text: String::from_utf8(text).expect("deal ids are text"),
+        ends: concat(Vec::new(), ends, threads),
+    }
+}
+
+/// Where one part's records go in the joined lists.
+#[derive(Clone, Copy)]
+struct Offsets {
+    /// Input indexes of deals, activities, leads.
+    lists: [usize; 3],
+    changes: usize,
+    /// Pending deal links, and their text.
+    links: usize,
+    text: usize,
+}
+
+impl Part {
+    /// Makes the part's indexes those of the joined lists.
+    fn shift(&mut self, o: &Offsets) {
+        let snap = &mut self.b.snap;
+        let changes = o.changes as u32;
+        for d in &mut snap.deals {
+            d.history = d.history.start + changes..d.history.end + changes;
+        }
+        for a in &mut snap.activities {
+            if let DealLink::Unknown(k) = &mut a.deal {
+                *k += o.links as u32;
+            }
+        }
+        if let Some(p) = &mut self.b.pending {
+            p.ends.iter_mut().for_each(|e| *e += o.text);
+        }
+        let shift = |ids: &mut Vec<(u64, u32)>, by: usize| {
+            ids.iter_mut().for_each(|(_, i)| *i += by as u32);
+        };
+        shift(&mut self.b.deal_ids, o.lists[0]);
+        shift(&mut self.b.act_ids, o.lists[1]);
+        shift(&mut self.b.lead_ids, o.lists[2]);
+    }
+}
+
+/// `head` followed by `tails`, in order. Each tail is moved into place
+/// by `threads` threads at once, in pieces (this was the largest serial
+/// copy), then freed before the next: one tail at a time is held twice.
+fn concat<T: Send>(mut head: Vec<T>, tails: Vec<Vec<T>>, threads: usize) -> Vec<T> {
+    let mut tails = tails.into_iter().filter(|t| !t.is_empty());
+    if head.is_empty() {
+        match tails.next() {
+            Some(first) => head = first,
+            None => return head,
+        }
+    }
+    let tails: Vec<Vec<T>> = tails.collect();
+    head.reserve_exact(tails.iter().map(Vec::len).sum());
+    for mut tail in tails {
+        let len = head.len();
+        let n = tail.len();
+        let from = Raw(tail.as_ptr() as *mut T);
+        // SAFETY: within the capacity reserved above.
+        let to = Raw(unsafe { head.as_mut_ptr().add(len) });
+        const PIECE: usize = 1 << 16;
+        let next = AtomicUsize::new(0);
+        let copy = || loop {
+            let at = next.fetch_add(PIECE, Ordering::Relaxed);
+            if at >= n {
+                break;
+            }
+            // SAFETY: each piece is taken once through `next`, so the
+            // copies are disjoint, within `tail` and the reserved space.
+            unsafe { std::ptr::copy_nonoverlapping(from.at(at), to.at(at), PIECE.min(n - at)) };
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads.min(n.div_ceil(PIECE)) {
+                scope.spawn(copy);
+            }
+            copy();
+        });
+        // SAFETY: the elements were moved into `head`; `tail` only frees
+        // its buffer.
+        unsafe {
+            head.set_len(len + n);
+            tail.set_len(0);
+        }
+    }
+    head
+}
+
+/// A buffer shared by the threads of one `concat` copy.
+#[derive(Clone, Copy)]
+struct Raw<T>(*mut T);
+// SAFETY: the threads copy disjoint pieces (see `concat`).
+unsafe impl<T> Sync for Raw<T> {}
+unsafe impl<T> Send for Raw<T> {}
+
+impl<T> Raw<T> {
+    /// SAFETY: `i` within the buffer.
+    unsafe fn at(&self, i: usize) -> *mut T {
+        self.0.add(i)
+    }
+}
+
+/// Each pending `deal_id` is looked up (on every core) and becomes its
+/// activity's deal. Those that name no deal are listed as the general path
+/// lists them: while streaming, every one read (even of an activity that
+/// turned out broken or a duplicate), in input order; at the end, those of
+/// the activities kept.
+fn resolve(b: &mut Builder, pending: &PendingLinks, threads: usize, streaming: bool) {
+    let n = pending.ends.len();
+    if n == 0 {
+        return;
+    }
+    if b.deal_lookup.is_none() {
+        b.build_deal_lookup();
+    }
+    let Some(lookup) = b.deal_lookup.as_ref() else {
+        return;
+    };
+    let deals = &b.snap.deals;
+    let per = n.div_ceil(threads.max(1));
+    let mut found: Vec<Option<DealLink>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(per)
+            .map(|from| {
+                scope.spawn(move || {
+                    (from..(from + per).min(n))
+                        .map(|k| lookup.find(deals, pending.get(k)).map(DealLink::Deal))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("deal link thread panicked"))
+            .collect()
+    });
+    let unknown = &mut b.snap.unknown_deal_ids;
+    let mut note = |k: usize| {
+        unknown.push(pending.get(k).to_string());
+        DealLink::Unknown(unknown.len() as u32 - 1)
+    };
+    if streaming {
+        for (k, link) in found.iter_mut().enumerate() {
+            if link.is_none() {
+                *link = Some(note(k));
+            }
+        }
+    }
+    for a in &mut b.snap.activities {
+        if let DealLink::Unknown(k) = a.deal {
+            a.deal = found[k as usize].unwrap_or_else(|| note(k as usize));
+        }
+    }
+}

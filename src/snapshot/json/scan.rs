@@ -1,0 +1,612 @@
+//! The fast path's tokenizer: strict JSON read straight from the input into
+//! the same raw records serde fills (`raw`), with no visitor in between.
+//!
+//! It accepts less than serde_json, never more: anything unusual (an
+//! escaped key, a repeated field, bad UTF-8, deep nesting, a record that is
+//! not an object) stops it with `Bail`, and the general path (`stream`)
+//! then reads the whole document and words any error. So a document the
+//! fast path reads gives exactly the raw records the general path would.
+
+use super::raw::*;
+use std::borrow::Cow;
+
+/// The fast path cannot read this document; the general path will.
+#[derive(Debug)]
+pub(super) struct Bail;
+
+pub(super) type R<T> = Result<T, Bail>;
+
+/// Nesting the fast path follows inside a skipped value (serde_json stops
+/// at 128; deeper documents go to the general path).
+const MAX_DEPTH: u32 = 64;
+
+/// Bytes that end the quick run through a string: `"`, `\` and controls.
+static STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+pub(super) struct Scan<'a> {
+    pub b: &'a [u8],
+    pub pos: usize,
+}
+
+impl<'a> Scan<'a> {
+    pub fn new(b: &'a [u8], pos: usize) -> Scan<'a> {
+        Scan { b, pos }
+    }
+
+    /// Skips JSON whitespace and returns the next byte (not consumed).
+    #[inline]
+    pub fn peek(&mut self) -> R<u8> {
+        while let Some(&c) = self.b.get(self.pos) {
+            if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                return Ok(c);
+            }
+            self.pos += 1;
+        }
+        Err(Bail)
+    }
+
+    /// The next byte after whitespace, consumed.
+    #[inline]
+    pub fn next(&mut self) -> R<u8> {
+        let c = self.peek()?;
+        self.pos += 1;
+        Ok(c)
+    }
+
+    #[inline]
+    pub fn expect(&mut self, c: u8) -> R<()> {
+        if self.next()? == c {
+            Ok(())
+        } else {
+            Err(Bail)
+        }
+    }
+
+    /// True at the end of the input (after whitespace).
+    pub fn at_end(&mut self) -> bool {
+        self.peek().is_err()
+    }
+
+    /// A string's raw bytes, the opening quote just consumed, and whether
+    /// it is plain ASCII without escapes. Controls and bad escapes bail.
+    #[inline]
+    fn raw_string(&mut self) -> R<(&'a [u8], bool)> {
+        let start = self.pos;
+        let mut plain = true;
+        loop {
+            // Eight bytes at a time up to a quote, backslash or control.
+            while let Some(word) = self.b.get(self.pos..self.pos + 8) {
+                let x = u64::from_le_bytes(word.try_into().unwrap());
+                let stop = stops(x);
+                if stop != 0 {
+                    let n = stop.trailing_zeros() as usize / 8;
+                    plain &= x & high_bits(n) == 0;
+                    self.pos += n;
+                    break;
+                }
+                plain &= x & 0x8080_8080_8080_8080 == 0;
+                self.pos += 8;
+            }
+            let rest = &self.b[self.pos..];
+            let n = rest
+                .iter()
+                .position(|&c| STRING_STOP[c as usize])
+                .ok_or(Bail)?;
+            plain &= rest[..n].is_ascii();
+            self.pos += n;
+            match self.b[self.pos] {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok((&self.b[start..self.pos - 1], plain));
+                }
+                b'\\' => {
+                    plain = false;
+                    self.escape()?;
+                }
+                _ => return Err(Bail),
+            }
+        }
+    }
+
+    /// One escape, at its backslash: checked as serde_json checks it.
+    fn escape(&mut self) -> R<()> {
+        let c = *self.b.get(self.pos + 1).ok_or(Bail)?;
+        self.pos += 2;
+        match c {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(()),
+            b'u' => {
+                let hex = self.b.get(self.pos..self.pos + 4).ok_or(Bail)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return Err(Bail);
+                }
+                self.pos += 4;
+                Ok(())
+            }
+            _ => Err(Bail),
+        }
+    }
+
+    /// A string value, borrowed when it has no escapes.
+    pub fn string(&mut self) -> R<Cow<'a, str>> {
+        let start = self.pos - 1;
+        let (raw, plain) = self.raw_string()?;
+        if plain {
+            // SAFETY: ASCII only, checked word by word above.
+            return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) }));
+        }
+        if !raw.contains(&b'\\') {
+            return std::str::from_utf8(raw)
+                .map(Cow::Borrowed)
+                .map_err(|_| Bail);
+        }
+        // Rare: let serde_json unescape (surrogate pairs and all).
+        serde_json::from_slice::<String>(&self.b[start..self.pos])
+            .map(Cow::Owned)
+            .map_err(|_| Bail)
+    }
+
+    /// An object key and its colon. Escaped and non-ASCII keys go to the
+    /// general path. Keys are short: a plain loop beats the word scan.
+    #[inline]
+    pub fn key(&mut self) -> R<&'a [u8]> {
+        self.expect(b'"')?;
+        let b = self.b;
+        let start = self.pos;
+        let mut i = start;
+        loop {
+            match *b.get(i).ok_or(Bail)? {
+                b'"' => break,
+                b'\\' | 0..=0x1f | 0x80.. => return Err(Bail),
+                _ => i += 1,
+            }
+        }
+        self.pos = i + 1;
+        self.expect(b':')?;
+        Ok(&b[start..i])
+    }
+
+    /// A number as serde_json reads it into an f64 (correctly rounded;
+    /// an integer that fits u64/i64 converted from that).
+    fn number(&mut self) -> R<f64> {
+        let b = self.b;
+        let start = self.pos;
+        let mut i = start;
+        let neg = b.get(i) == Some(&b'-');
+        if neg {
+            i += 1;
+        }
+        let int_start = i;
+        let mut mantissa: u64 = 0;
+        let mut digits = 0u32;
+        while let Some(c @ b'0'..=b'9') = b.get(i).copied() {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add((c - b'0') as u64);
+            digits += 1;
+            i += 1;
+        }
+        let int_digits = i - int_start;
+        if int_digits == 0 || (int_digits > 1 && b[int_start] == b'0') {
+            return Err(Bail);
+        }
+        let mut scale = 0u32;
+        let mut simple = true;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let frac_start = i;
+            while let Some(c @ b'0'..=b'9') = b.get(i).copied() {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add((c - b'0') as u64);
+                digits += 1;
+                i += 1;
+            }
+            scale = (i - frac_start) as u32;
+            if scale == 0 {
+                return Err(Bail);
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            simple = false;
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            let exp_start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == exp_start {
+                return Err(Bail);
+            }
+        }
+        self.pos = i;
+        // Exact: both operands are exactly representable, so one division
+        // rounds correctly (Clinger's fast path).
+        if simple && digits <= 15 && scale <= 22 {
+            let v = mantissa as f64 / POW10[scale as usize];
+            return Ok(if neg { -v } else { v });
+        }
+        let text = std::str::from_utf8(&b[start..i]).map_err(|_| Bail)?;
+        // serde_json refuses what overflows to infinity.
+        text.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or(Bail)
+    }
+
+    /// Any value as a `Scalar` (lists and objects skipped). `null` is
+    /// `Scalar::Null`.
+    pub fn scalar(&mut self) -> R<Scalar<'a>> {
+        match self.peek()? {
+            b'"' => {
+                self.pos += 1;
+                self.string().map(Scalar::Str)
+            }
+            b'-' | b'0'..=b'9' => self.number().map(Scalar::Num),
+            b't' => self.literal(b"true").map(|_| Scalar::Bool(true)),
+            b'f' => self.literal(b"false").map(|_| Scalar::Bool(false)),
+            b'n' => self.literal(b"null").map(|_| Scalar::Null),
+            b'[' => self.skip_value(0).map(|_| Scalar::Other("a list")),
+            b'{' => self.skip_value(0).map(|_| Scalar::Other("an object")),
+            _ => Err(Bail),
+        }
+    }
+
+    /// A record field as serde fills `Option<Scalar>`: `null` is `None`.
+    #[inline]
+    pub fn field(&mut self) -> R<F<'a>> {
+        match self.scalar()? {
+            Scalar::Null => Ok(None),
+            s => Ok(Some(s)),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> R<()> {
+        if self.b[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(Bail)
+        }
+    }
+
+    /// Skips any value, checking it as strictly as serde_json does.
+    pub fn skip_value(&mut self, depth: u32) -> R<()> {
+        match self.next()? {
+            b'"' => self.raw_string().map(|_| ()),
+            b'-' | b'0'..=b'9' => {
+                self.pos -= 1;
+                self.number().map(|_| ())
+            }
+            b't' => self.literal(b"rue"),
+            b'f' => self.literal(b"alse"),
+            b'n' => self.literal(b"ull"),
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return Err(Bail);
+                }
+                if self.peek()? == b']' {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    match self.next()? {
+                        b',' => {}
+                        b']' => return Ok(()),
+                        _ => return Err(Bail),
+                    }
+                }
+            }
+            b'{' => {
+                if depth >= MAX_DEPTH {
+                    return Err(Bail);
+                }
+                if self.peek()? == b'}' {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.expect(b'"')?;
+                    // Keys are read as text: non-ASCII or escaped ones go
+                    // to the general path.
+                    if !self.raw_string()?.1 {
+                        return Err(Bail);
+                    }
+                    self.expect(b':')?;
+                    self.skip_value(depth + 1)?;
+                    match self.next()? {
+                        b',' => {}
+                        b'}' => return Ok(()),
+                        _ => return Err(Bail),
+                    }
+                }
+            }
+            _ => Err(Bail),
+        }
+    }
+
+    /// Reads an object's fields: `field(key)` reads the value of a known
+    /// key and returns false for an unknown one (then skipped). A key seen
+    /// twice bails, as serde's derived readers reject it.
+    #[inline]
+    pub fn object(&mut self, mut field: impl FnMut(&mut Self, &[u8]) -> R<Option<u32>>) -> R<()> {
+        self.expect(b'{')?;
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Ok(());
+        }
+        let mut seen = 0u32;
+        loop {
+            let key = self.key()?;
+            match field(self, key)? {
+                Some(bit) => {
+                    if seen & bit != 0 {
+                        return Err(Bail);
+                    }
+                    seen |= bit;
+                }
+                None => self.skip_value(0)?,
+            }
+            match self.next()? {
+                b',' => {}
+                b'}' => return Ok(()),
+                _ => return Err(Bail),
+            }
+        }
+    }
+
+    /// A list of objects as serde fills `Option<Vec<T>>` (`null` is None).
+    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> R<T>) -> R<Option<Vec<T>>> {
+        match self.next()? {
+            b'n' => return self.literal(b"ull").map(|_| None),
+            b'[' => {}
+            _ => return Err(Bail),
+        }
+        let mut out = Vec::new();
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Ok(Some(out));
+        }
+        loop {
+            out.push(item(self)?);
+            match self.next()? {
+                b',' => {}
+                b']' => return Ok(Some(out)),
+                _ => return Err(Bail),
+            }
+        }
+    }
+
+    pub fn rep(&mut self) -> R<RawRep<'a>> {
+        let mut r = RawRep::default();
+        self.object(|s, key| {
+            Ok(Some(match key {
+                b"id" => s.put(&mut r.id, 1)?,
+                b"name" => s.put(&mut r.name, 2)?,
+                b"email" => s.put(&mut r.email, 4)?,
+                b"start_date" => s.put(&mut r.start_date, 8)?,
+                b"active" => s.put(&mut r.active, 16)?,
+                b"team" => s.put(&mut r.team, 32)?,
+                _ => return Ok(None),
+            }))
+        })?;
+        Ok(r)
+    }
+
+    pub fn stage(&mut self) -> R<RawStage<'a>> {
+        let mut r = RawStage::default();
+        self.object(|s, key| {
+            Ok(Some(match key {
+                b"id" => s.put(&mut r.id, 1)?,
+                b"label" => s.put(&mut r.label, 2)?,
+                b"probability" => s.put(&mut r.probability, 4)?,
+                b"order" => s.put(&mut r.order, 8)?,
+                b"closed" => s.put(&mut r.closed, 16)?,
+                b"won" => s.put(&mut r.won, 32)?,
+                _ => return Ok(None),
+            }))
+        })?;
+        Ok(r)
+    }
+
+    pub fn deal(&mut self) -> R<RawDeal<'a>> {
+        let mut r = RawDeal::default();
+        self.object(|s, key| {
+            Ok(Some(match key {
+                b"id" => s.put(&mut r.id, 1)?,
+                b"name" => s.put(&mut r.name, 2)?,
+                b"owner" => s.put(&mut r.owner, 4)?,
+                b"amount" => s.put(&mut r.amount, 8)?,
+                b"stage" => s.put(&mut r.stage, 16)?,
+                b"created_at" => s.put(&mut r.created_at, 32)?,
+                b"close_date" => s.put(&mut r.close_date, 64)?,
+                b"forecast_category" => s.put(&mut r.forecast_category, 128)?,
+                b"type" => s.put(&mut r.deal_type, 256)?,
+                b"history" => {
+                    r.history = s.list(Self::change)?;
+                    512
+                }
+                _ => return Ok(None),
+            }))
+        })?;
+        Ok(r)
+    }
+
+    /// A history entry: a field written `null` is kept as `Scalar::Null`
+    /// (emptied then), unlike an absent one.
+    fn change(&mut self) -> R<RawChange<'a>> {
+        let mut r = RawChange::default();
+        self.object(|s, key| {
+            let (slot, bit) = match key {
+                b"at" => return s.put(&mut r.at, 1).map(Some),
+                b"stage" => (&mut r.stage, 2),
+                b"amount" => (&mut r.amount, 4),
+                b"close_date" => (&mut r.close_date, 8),
+                b"forecast_category" => (&mut r.forecast_category, 16),
+                _ => return Ok(None),
+            };
+            *slot = Some(s.scalar()?);
+            Ok(Some(bit))
+        })?;
+        Ok(r)
+    }
+
+    pub fn activity(&mut self) -> R<RawActivity<'a>> {
+        let mut r = RawActivity::default();
+        self.object(|s, key| {
+            Ok(Some(match key {
+                b"id" => s.put(&mut r.id, 1)?,
+                b"owner" => s.put(&mut r.owner, 2)?,
+                b"kind" => s.put(&mut r.kind, 4)?,
+                b"at" => s.put(&mut r.at, 8)?,
+                b"duration_minutes" => s.put(&mut r.duration_minutes, 16)?,
+                b"outcome" => s.put(&mut r.outcome, 32)?,
+                b"deal_id" => s.put(&mut r.deal_id, 64)?,
+                _ => return Ok(None),
+            }))
+        })?;
+        Ok(r)
+    }
+
+    pub fn lead(&mut self) -> R<RawLead<'a>> {
+        let mut r = RawLead::default();
+        self.object(|s, key| {
+            Ok(Some(match key {
+                b"id" => s.put(&mut r.id, 1)?,
+                b"owner" => s.put(&mut r.owner, 2)?,
+                b"created_at" => s.put(&mut r.created_at, 4)?,
+                b"first_response_at" => s.put(&mut r.first_response_at, 8)?,
+                b"score_events" => {
+                    r.score_events = s.list(Self::score_event)?;
+                    16
+                }
+                b"score" => s.put(&mut r.score, 32)?,
+                _ => return Ok(None),
+            }))
+        })?;
+        Ok(r)
+    }
+
+    fn score_event(&mut self) -> R<RawScoreEvent<'a>> {
+        let mut r = RawScoreEvent::default();
+        self.object(|s, key| {
+            Ok(Some(match key {
+                b"kind" => s.put(&mut r.kind, 1)?,
+                b"at" => s.put(&mut r.at, 2)?,
+                _ => return Ok(None),
+            }))
+        })?;
+        Ok(r)
+    }
+
+    /// Reads a field into `slot`, returning its bit for the repeat check.
+    #[inline]
+    fn put(&mut self, slot: &mut F<'a>, bit: u32) -> R<u32> {
+        *slot = self.field()?;
+        Ok(bit)
+    }
+}
+
+/// Bytes of `x` (little-endian) that are `"`, `\\` or below 0x20, each
+/// flagged by its high bit; only the lowest flag is exact (enough to find
+/// the first).
+#[inline]
+fn stops(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    zero(x ^ (ONES * b'"' as u64))
+        | zero(x ^ (ONES * b'\\' as u64))
+        | (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
+}
+
+/// The high bits of the lowest `n` bytes.
+#[inline]
+fn high_bits(n: usize) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        0x8080_8080_8080_8080 >> (64 - 8 * n)
+    }
+}
+
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(text: &str) -> Option<f64> {
+        let mut s = Scan::new(text.as_bytes(), 0);
+        let v = s.number().ok()?;
+        (s.pos == text.len()).then_some(v)
+    }
+
+    #[test]
+    fn numbers_read_as_serde_json_reads_them() {
+        for text in [
+            "0",
+            "-0",
+            "12000.5",
+            "12000.50",
+            "0.1",
+            "-3.25",
+            "1e3",
+            "2.5E-3",
+            "123456789012345",
+            "1234567890123456789",
+            "18446744073709551616",
+            "9007199254740993",
+            "0.30000000000000004",
+            "-9223372036854775808",
+            "4.9e-324",
+            "1.7976931348623157e308",
+        ] {
+            let want = match serde_json::from_str::<serde_json::Value>(text).unwrap() {
+                serde_json::Value::Number(n) => n.as_f64().unwrap(),
+                v => panic!("{v}"),
+            };
+            let got = num(text).unwrap();
+            assert_eq!(got.to_bits(), want.to_bits(), "{text}");
+        }
+        for bad in ["01", "-", "1.", ".5", "1e", "-01", "1.e3"] {
+            assert!(num(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strings_borrow_unescape_and_refuse_controls() {
+        let mut s = Scan::new(br#""plain" "caf\u00e9 \"q\"" "tab	in""#, 0);
+        assert_eq!(s.scalar().unwrap(), Scalar::Str(Cow::Borrowed("plain")));
+        assert_eq!(
+            s.scalar().unwrap(),
+            Scalar::Str(Cow::Owned("café \"q\"".into()))
+        );
+        assert!(s.scalar().is_err());
+    }
+
+    #[test]
+    fn repeated_fields_and_escaped_keys_bail() {
+        assert!(Scan::new(br#"{"id": "a", "id": "b"}"#, 0).deal().is_err());
+        assert!(Scan::new(br#"{"\u0069d": "a"}"#, 0).deal().is_err());
+        let d = Scan::new(
+            br#"{"id": "a", "x": {"id": [1, {"y": null}]}, "amount": null}"#,
+            0,
+        )
+        .deal()
+        .unwrap();
+        assert_eq!(d.id, Some(Scalar::Str(Cow::Borrowed("a"))));
+        assert_eq!(d.amount, None);
+    }
+}
