@@ -17,7 +17,7 @@ mod serve;
 mod source;
 mod whole;
 
-pub use chat::{webhook_env, MsteamsConfig, SlackConfig};
+pub use chat::{webhook_env, MsteamsConfig, SlackConfig, TeamChat};
 pub use delivery::{Auth, DeliveryConfig, DeliveryKind, Security};
 pub use goals::{GoalConfig, TeamConfig};
 pub use load::{load, load_str, ConfigOrigin, EMBEDDED_DEFAULT};
