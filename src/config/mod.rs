@@ -161,10 +161,11 @@ pub struct RawConfig {
     /// show the charts. Default: none (no links).
     #[serde(default)]
     pub public_base_url: Option<String>,
-    /// Slack's Web API and the bot token, for reports' `slack_channels`.
+    /// Slack's Web API and the bot token, for reports' `slack_channels`
+    /// and teams' `slack_channel`.
     #[serde(default)]
     pub slack: SlackConfig,
-    /// Microsoft Teams Workflows webhooks, for reports' `msteams`.
+    /// Microsoft Teams Workflows webhooks, for reports' and teams' `msteams`.
     #[serde(default)]
     pub msteams: MsteamsConfig,
     /// Goals every report tracks (METRICS.md "Goals"). Default: none.
