@@ -886,7 +886,7 @@ fn each_teams_report_goes_to_its_own_channel_once() {
     let (code, out, err) = fx.run(&env, &[]);
     assert_eq!(code, 1, "Gangnam's channel fails alone:\n{out}\n{err}");
     assert!(
-        err.contains("delivery to slack:#missing failed: Slack has no channel #missing"),
+        err.contains("delivery to slack:#missing (team Gangnam Growth) failed: Slack has no channel #missing"),
         "{err}"
     );
 

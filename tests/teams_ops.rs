@@ -324,7 +324,8 @@ fn a_refused_manager_is_retried_next_run_and_nobody_else_gets_it_twice() {
     let (code, out, err) = fx.run(&[]);
     assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
     assert!(
-        err.contains("delivery to growth.lead@example.com failed") && err.contains("550"),
+        err.contains("delivery to growth.lead@example.com (team Gangnam Growth) failed: ")
+            && err.contains("550"),
         "{err}"
     );
     let first = server.received();

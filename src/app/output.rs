@@ -118,11 +118,16 @@ pub(super) async fn deliver(
         store,
     )
     .await?;
-    out.sent.extend(c.sent);
-    out.already.extend(c.already);
-    out.failed.extend(c.failed);
-    out.would_send.extend(c.would_send);
+    merge(&mut out, c);
     Ok(out)
+}
+
+/// Adds the chat destinations' outcome to the email's.
+fn merge(out: &mut DeliveryOutcome, chat: DeliveryOutcome) {
+    out.sent.extend(chat.sent);
+    out.already.extend(chat.already);
+    out.failed.extend(chat.failed);
+    out.would_send.extend(chat.would_send);
 }
 
 /// Where a team's report goes.
@@ -180,10 +185,7 @@ pub(super) async fn deliver_team(
         store,
     )
     .await?;
-    out.sent.extend(c.sent);
-    out.already.extend(c.already);
-    out.failed.extend(c.failed);
-    out.would_send.extend(c.would_send);
+    merge(&mut out, c);
     Ok(out)
 }
 

@@ -204,10 +204,6 @@ impl TeamChat {
             msteams: t.msteams.iter().cloned().collect(),
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.slack_channels.is_empty() && self.msteams.is_empty()
-    }
 }
 
 #[cfg(test)]

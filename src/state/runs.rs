@@ -319,3 +319,115 @@ pub(super) fn mark_interrupted(
         rusqlite::params![holder, ts(now), report, period],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 8, 1, 7, 0, 0).unwrap() + chrono::Duration::seconds(s)
+    }
+
+    fn end(s: &mut Store, id: i64, outcome: &str, at: i64) {
+        s.run_finished(
+            id,
+            &RunEnd {
+                finished_at: t(at),
+                outcome,
+                rows_pulled: None,
+                deals_pulled: None,
+                recipients: None,
+                error: None,
+            },
+        )
+        .unwrap();
+    }
+
+    /// A fan-out run: the report's row, then its team rows under it.
+    #[test]
+    fn team_rows_follow_their_run_and_never_make_the_period_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        let old = s
+            .run_started("m", "2026-06", "manual", None, "A", t(0))
+            .unwrap();
+        end(&mut s, old, "ok", 1);
+        let run = s
+            .run_started("m", "2026-07", "schedule", Some(t(9)), "A", t(10))
+            .unwrap();
+        let seoul = s.team_run_started(run, "Seoul", t(11)).unwrap();
+        let busan = s.team_run_started(run, "부산 SMB", t(11)).unwrap();
+        end(&mut s, seoul, "ok", 12);
+        end(&mut s, busan, "partial", 12);
+        // A team's ok row is not its report's: the period is not done.
+        assert_eq!(
+            s.period_outcome("m", "2026-07").unwrap().as_deref(),
+            Some("running")
+        );
+        assert!(!is_done(s.conn(), "m", "2026-07").unwrap());
+        end(&mut s, run, "partial", 13);
+        // One team alone (`run --team`): its own run, never the report's.
+        let alone = s
+            .run_started("m", "2026-07", "manual", None, "A", t(20))
+            .unwrap();
+        s.set_run_team(alone, "Seoul").unwrap();
+        end(&mut s, alone, "ok", 21);
+        assert_eq!(
+            s.period_outcome("m", "2026-07").unwrap().as_deref(),
+            Some("partial")
+        );
+        assert!(!is_done(s.conn(), "m", "2026-07").unwrap());
+
+        let h = s.history(None, 2).unwrap();
+        let rows: Vec<(i64, Option<&str>, Option<i64>)> = h
+            .iter()
+            .map(|r| (r.id, r.team.as_deref(), r.parent))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (alone, Some("Seoul"), None),
+                (run, None, None),
+                (seoul, Some("Seoul"), Some(run)),
+                (busan, Some("부산 SMB"), Some(run)),
+            ],
+            "--limit counts runs; team rows come with theirs"
+        );
+        // The team rows carry their run's period, trigger and fire time.
+        assert_eq!(h[2].period, "2026-07");
+        assert_eq!(h[2].trigger, "schedule");
+        assert_eq!(h[2].fired_at, h[1].fired_at);
+        assert_eq!(s.history(Some("other"), 10).unwrap(), []);
+
+        let mut last: Vec<(String, String)> = s
+            .last_successes()
+            .unwrap()
+            .into_iter()
+            .map(|(r, team, _)| (r, team))
+            .collect();
+        last.sort();
+        assert_eq!(
+            last,
+            [
+                ("m".to_string(), String::new()),
+                ("m".to_string(), "Seoul".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dead_holders_team_rows_are_interrupted_with_its_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        let run = s
+            .run_started("m", "k", "schedule", None, "dead", t(0))
+            .unwrap();
+        let team = s.team_run_started(run, "Seoul", t(1)).unwrap();
+        mark_interrupted(s.conn(), "dead", Some(("m", "k")), t(5)).unwrap();
+        let h = s.history(None, 10).unwrap();
+        assert_eq!(h.len(), 2);
+        assert!(h.iter().all(|r| r.outcome == "interrupted"), "{h:?}");
+        assert_eq!(h[1].id, team);
+    }
+}
