@@ -12,6 +12,7 @@
 //! delivery would change every signature on the way for nothing.
 //!
 //! Label values are bounded: report and source names from the config,
+//! team names (the config's and the CRM's: a handful per organisation),
 //! fixed words and HTTP status codes. Never an address, an id, a period
 //! or anything secret.
 
