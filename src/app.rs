@@ -249,7 +249,7 @@ async fn run_logged(
 
     let mut out = Vec::new();
     for (r, (period, as_of)) in reports.into_iter().zip(plans) {
-        let res = run_one(s, r, &pulled, period, as_of, opts, held.as_ref())
+        let res = run_one(s, r, &pulled, period, as_of, opts, held.as_ref(), log)
             .await
             .with_context(|| format!("report {:?}", r.name));
         log.report_done(&r.name, &res);
@@ -260,7 +260,9 @@ async fn run_logged(
 
 /// One report's run: the organisation's report (unless `--team` asks for
 /// one team), and with `fan_out = "teams"` (or `--team`) each team's, all
-/// from one pull and one split of the snapshot by team.
+/// from one pull and one split of the snapshot by team. Each team report
+/// gets its own run-log row (`runlog`).
+#[allow(clippy::too_many_arguments)]
 async fn run_one(
     s: &Settings,
     r: &ReportSettings,
@@ -269,6 +271,7 @@ async fn run_one(
     as_of: NaiveDate,
     opts: &RunOptions,
     held: Option<&claim::Held>,
+    log: &mut runlog::RunLog,
 ) -> Result<ReportOutcome> {
     let mut msettings = s.metrics.clone();
     msettings.tz = r.tz;
@@ -323,9 +326,17 @@ async fn run_one(
     if let (Some(h), Some(st)) = (held, store.as_mut()) {
         h.confirm(st, &r.name, &period.key(as_of))?;
     }
+    if opts.team.is_none() {
+        log.teams_started(&r.name, made.iter().filter_map(|m| m.team.as_deref()));
+    }
     let mut outcomes = Vec::new();
     for m in made {
-        outcomes.push(ctx.deliver(m, store.as_mut()).await?);
+        let fanned_out = m.team.is_some() && opts.team.is_none();
+        let o = ctx.deliver(m, store.as_mut()).await?;
+        if fanned_out {
+            log.team_done(&r.name, &o);
+        }
+        outcomes.push(o);
     }
     let mut main = outcomes.remove(0);
     main.teams = outcomes;
@@ -380,6 +391,8 @@ struct Unit<'a> {
 struct Made {
     team: Option<String>,
     manager: Option<String>,
+    /// A config team's own Slack channel and Teams webhook.
+    chat: crate::config::TeamChat,
     figures: Figures,
     rendered: crate::render::Rendered,
     dir: PathBuf,
@@ -392,11 +405,21 @@ impl Unit<'_> {
     fn make(&self, team: Option<usize>, mut store: Option<&mut Store>) -> Result<Made> {
         let (r, period, as_of) = (self.r, self.period, self.as_of);
         let all = metrics::Scope::all();
-        let (scope, name, manager) = match team {
-            None => (&all, None, None),
+        let (scope, name, manager, chat) = match team {
+            None => (&all, None, None, Default::default()),
             Some(i) => {
                 let t = &self.teams.teams[i];
-                (&self.teams.scopes[i], t.name.clone(), t.manager.clone())
+                let chat = t
+                    .config_index
+                    .and_then(|c| self.s.team_chat.get(c))
+                    .cloned()
+                    .unwrap_or_default();
+                (
+                    &self.teams.scopes[i],
+                    t.name.clone(),
+                    t.manager.clone(),
+                    chat,
+                )
             }
         };
         let key = name.as_deref().unwrap_or("");
@@ -461,6 +484,7 @@ impl Unit<'_> {
         Ok(Made {
             team: name,
             manager,
+            chat,
             figures,
             rendered,
             dir,
@@ -468,8 +492,9 @@ impl Unit<'_> {
         })
     }
 
-    /// Sends a made report: the organisation's to the report's recipients,
-    /// a team's to its manager and `team_cc`.
+    /// Sends a made report: the organisation's to the report's recipients
+    /// and chat destinations, a team's to its manager and `team_cc` and to
+    /// its own Slack channel and Teams webhook.
     async fn deliver(&self, m: Made, store: Option<&mut Store>) -> Result<ReportOutcome> {
         let r = self.r;
         let delivery = match &m.team {
@@ -485,17 +510,15 @@ impl Unit<'_> {
                 )
                 .await?
             }
-            // A team without a manager is written, not emailed.
-            Some(_) if m.manager.is_none() => DeliveryOutcome::default(),
             Some(t) => {
-                let to: Vec<String> = m.manager.iter().cloned().collect();
-                let log_key = format!("{}/teams/{t}", r.name);
-                output::deliver_to(
+                output::deliver_team(
                     self.s,
-                    &log_key,
-                    &to,
-                    &r.team_cc,
-                    &[],
+                    r,
+                    &output::TeamDestinations {
+                        team: t,
+                        manager: m.manager.as_deref(),
+                        chat: &m.chat,
+                    },
                     &m.rendered,
                     &m.figures,
                     self.out_dir,

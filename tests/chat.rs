@@ -809,3 +809,170 @@ fn files_that_failed_go_into_the_same_thread_next_run() {
         format!("C0123ABCD/{}", second["thread_ts"].as_str().unwrap())
     );
 }
+
+/// Money (a report.json number) as the report writes it in USD.
+fn usd(v: &Value) -> String {
+    let d = rust_decimal::Decimal::from_str_exact(&v.to_string()).unwrap();
+    salesops::render::format::money("USD", d)
+}
+
+/// The delivery log of one delivery key: (recipient, message_id), sorted.
+fn log_of(fx: &Fixture, key: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(fx.path("state/salesops.sqlite3")).unwrap();
+    let mut st = conn
+        .prepare("SELECT recipient FROM deliveries WHERE report = ?1 AND period = '2026-06' ORDER BY recipient")
+        .unwrap();
+    st.query_map([key], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Issue 13, "Sales teams": with `fan_out = "teams"`, a `[[teams]]`
+/// entry's own `slack_channel` and `msteams` get that team's report (a
+/// team without a manager too), once per (report, team, period, channel);
+/// the report's channels get the organisation's; a team's missing channel
+/// fails alone and is tried again next run.
+#[test]
+fn each_teams_report_goes_to_its_own_channel_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let slack = slack_server(&rt, vec![]);
+    let teams = teams_server(&rt);
+    let fx = Fixture::new(
+        "",
+        "slack_channels = [\"C0123ABCD\"]",
+        &format!(
+            "{}\n[[teams]]\nname = \"Inside Sales\"\nslack_channel = \"#inside-sales\"\n",
+            slack_tables(&slack.uri())
+        ),
+    );
+    let cfg = fs::read_to_string(fx.path("salesops.toml")).unwrap();
+    let cfg = cfg
+        .replace(
+            "manager = \"growth.lead@example.com\"",
+            "manager = \"growth.lead@example.com\"\nslack_channel = \"#missing\"",
+        )
+        .replace(
+            "manager = \"enterprise.lead@example.com\"",
+            "manager = \"enterprise.lead@example.com\"\nslack_channel = \"C0SEOUL01\"\nmsteams = \"seoul\"",
+        );
+    fs::write(fx.path("salesops.toml"), cfg).unwrap();
+    let hook = format!(
+        "{}/workflows/abc123/triggers/manual/paths/invoke?sig={SIG}",
+        teams.uri()
+    );
+    let env = [
+        ("SALESOPS__SLACK__TOKEN", TOKEN),
+        ("SALESOPS__MSTEAMS__WEBHOOKS__SEOUL", hook.as_str()),
+    ];
+
+    // check names each team's channels and whether their secrets are set.
+    let mut check = fx.cmd();
+    check.args(["check", "--config", "salesops.toml"]);
+    for (k, v) in env {
+        check.env(k, v);
+    }
+    let out = check.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("posts to slack:C0SEOUL01, msteams:seoul")
+            && text.contains("Inside Sales: no manager (its report is written, not emailed); members: the reps whose CRM team is \"Inside Sales\" (letter case ignored); posts to slack:#inside-sales")
+            && text.contains("  msteams seoul: http://127.0.0.1/…\n")
+            && text.contains(", token set"),
+        "{text}"
+    );
+
+    let (code, out, err) = fx.run(&env, &[]);
+    assert_eq!(code, 1, "Gangnam's channel fails alone:\n{out}\n{err}");
+    assert!(
+        err.contains("delivery to slack:#missing (team Gangnam Growth) failed: Slack has no channel #missing"),
+        "{err}"
+    );
+
+    // One message per channel: the organisation's to the report's channel,
+    // each team's to its own (the teams without a channel post nowhere).
+    let posts = received(&rt, &slack, "/chat.postMessage");
+    let channels: Vec<Value> = posts
+        .iter()
+        .map(|p| json_of(p)["channel"].clone())
+        .collect();
+    assert_eq!(
+        channels,
+        [
+            json!("C0123ABCD"),
+            json!("#missing"),
+            json!("C0SEOUL01"),
+            json!("#inside-sales")
+        ]
+    );
+    let header = |p: &Request| json_of(p)["blocks"][0]["text"]["text"].clone();
+    assert_eq!(header(&posts[0]), "Sales report · 2026-06");
+    for (post, team) in [(&posts[2], "Seoul Enterprise"), (&posts[3], "Inside Sales")] {
+        let h = header(post);
+        assert!(h.as_str().unwrap().contains(team), "{h}");
+        let won = usd(&serde_json::from_slice::<Value>(
+            &fs::read(fx.path(&format!("reports/vectors/teams/{team}/2026-06/report.json")))
+                .unwrap(),
+        )
+        .unwrap()["kpis"]["won_revenue"]);
+        let all = json_of(post)["blocks"].to_string();
+        assert!(all.contains(&won), "{team}'s won revenue {won}: {all}");
+        assert!(
+            !all.contains("$193,024.75"),
+            "not the organisation's: {all}"
+        );
+    }
+    // Each posted message got its files in its thread.
+    assert_eq!(
+        received(&rt, &slack, "/files.completeUploadExternal").len(),
+        3
+    );
+    // Seoul Enterprise's card went to its own webhook.
+    let cards = received(&rt, &teams, "/workflows/abc123/");
+    assert_eq!(cards.len(), 1);
+    let card = &json_of(&cards[0])["attachments"][0]["content"];
+    validate_card(card);
+    assert!(card.to_string().contains("Seoul Enterprise"), "{card}");
+
+    // The delivery log: per (report, team, period, destination).
+    assert_eq!(
+        log_of(&fx, "vectors"),
+        ["ceo@example.com", "slack:C0123ABCD"]
+    );
+    assert_eq!(
+        log_of(&fx, "vectors/teams/Seoul Enterprise"),
+        [
+            "enterprise.lead@example.com",
+            "msteams:seoul",
+            "ops@example.com",
+            "slack:C0SEOUL01"
+        ]
+    );
+    assert_eq!(
+        log_of(&fx, "vectors/teams/Gangnam Growth"),
+        ["growth.lead@example.com", "ops@example.com"]
+    );
+    // No manager: not emailed (not even team_cc), but posted.
+    assert_eq!(
+        log_of(&fx, "vectors/teams/Inside Sales"),
+        ["slack:#inside-sales"]
+    );
+    assert!(!fx
+        .path("reports/outbox/vectors/teams/Inside Sales")
+        .exists());
+
+    // The next run tries the failed channel only.
+    let (code, out2, err2) = fx.run(&env, &[]);
+    assert_eq!(code, 1, "{err2}");
+    let posts = received(&rt, &slack, "/chat.postMessage");
+    assert_eq!(posts.len(), 5, "nothing posted twice");
+    assert_eq!(json_of(&posts[4])["channel"], "#missing");
+    assert_eq!(received(&rt, &teams, "/workflows/abc123/").len(), 1);
+    assert!(
+        out2.contains("already sent to enterprise.lead@example.com, ops@example.com, slack:C0SEOUL01, msteams:seoul"),
+        "{out2}"
+    );
+    fx.assert_nowhere(TOKEN, &[&out, &err, &out2, &err2]);
+    fx.assert_nowhere(SIG, &[&out, &err, &out2, &err2, &text]);
+}

@@ -53,7 +53,7 @@ fn chat_secrets_come_from_the_environment() {
 
 #[test]
 fn bad_chat_keys_are_named() {
-    let text = r#"
+    let text = r##"
 public_base_url = "ftp://files.example.com"
 [slack]
 api_base_url = "slack"
@@ -63,7 +63,15 @@ max_attempts = 0
 name = "m"
 slack_channels = ["sales leadership"]
 msteams = ["lead-ership"]
-"#;
+[[teams]]
+name = "Seoul"
+slack_channel = "#sales seoul"
+msteams = "seoul-team"
+[[teams]]
+name = "Busan"
+slack_channel = "#sales-busan"
+msteams = "busan"
+"##;
     let err = Settings::from_toml(text).unwrap_err().to_string();
     for needle in [
         "public_base_url: \"ftp://files.example.com\" is not an http(s) URL",
@@ -71,7 +79,10 @@ msteams = ["lead-ership"]
         "msteams.max_attempts: must be at least 1",
         "reports[0] (\"m\").slack_channels[0]: \"sales leadership\" is not a channel",
         "reports[0] (\"m\").msteams[0]: \"lead-ership\" is not a webhook name",
+        "teams[0] (\"Seoul\").slack_channel: \"#sales seoul\" is not a channel",
+        "teams[0] (\"Seoul\").msteams: \"seoul-team\" is not a webhook name; use letters, digits and '_' (its URL comes from SALESOPS__MSTEAMS__WEBHOOKS__SEOUL_TEAM)",
     ] {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }
+    assert!(!err.contains("Busan"), "a good team is not named: {err}");
 }

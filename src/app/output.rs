@@ -118,10 +118,74 @@ pub(super) async fn deliver(
         store,
     )
     .await?;
-    out.sent.extend(c.sent);
-    out.already.extend(c.already);
-    out.failed.extend(c.failed);
-    out.would_send.extend(c.would_send);
+    merge(&mut out, c);
+    Ok(out)
+}
+
+/// Adds the chat destinations' outcome to the email's.
+fn merge(out: &mut DeliveryOutcome, chat: DeliveryOutcome) {
+    out.sent.extend(chat.sent);
+    out.already.extend(chat.already);
+    out.failed.extend(chat.failed);
+    out.would_send.extend(chat.would_send);
+}
+
+/// Where a team's report goes.
+pub(super) struct TeamDestinations<'a> {
+    pub team: &'a str,
+    /// None: the report is not emailed (not even to `team_cc`).
+    pub manager: Option<&'a str>,
+    pub chat: &'a crate::config::TeamChat,
+}
+
+/// Delivers a team's report, exactly once per (report, team, period,
+/// recipient or channel), under the delivery key `<report>/teams/<team>`:
+/// by email to its manager and the report's `team_cc` (a team without a
+/// manager is written, not emailed), and to the team's own Slack channel
+/// and Teams webhook.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn deliver_team(
+    s: &Settings,
+    r: &ReportSettings,
+    team: &TeamDestinations<'_>,
+    rendered: &Rendered,
+    figures: &Figures,
+    out_dir: &Path,
+    opts: &RunOptions,
+    store: Option<&mut Store>,
+) -> Result<DeliveryOutcome> {
+    let mut store = store;
+    let log_key = format!("{}/teams/{}", r.name, team.team);
+    let mut out = match team.manager {
+        None => DeliveryOutcome::default(),
+        Some(m) => {
+            deliver_to(
+                s,
+                &log_key,
+                &[m.to_string()],
+                &r.team_cc,
+                &[],
+                rendered,
+                figures,
+                out_dir,
+                opts,
+                store.as_deref_mut(),
+            )
+            .await?
+        }
+    };
+    let c = deliver_chat(
+        s,
+        &log_key,
+        &team.chat.slack_channels,
+        &team.chat.msteams,
+        rendered,
+        figures,
+        opts,
+        store,
+    )
+    .await?;
+    merge(&mut out, c);
     Ok(out)
 }
 

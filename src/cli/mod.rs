@@ -51,8 +51,9 @@ use clap::Args;
 pub enum Command {
     /// Compute the reports now, write them under out_dir and deliver them.
     Run(run::RunArgs),
-    /// Validate the config and say what it would do.
-    Check(ConfigArg),
+    /// Validate the config and say what it would do; --pull also shows the
+    /// teams as matched against the CRM data.
+    Check(check::CheckArgs),
     /// Run every scheduled report on its cron until SIGTERM/SIGINT.
     Serve(ConfigArg),
     /// List each report's next fire times (its zone and UTC) and the period each covers.

@@ -204,10 +204,12 @@ fn print_summary(o: &app::ReportOutcome) {
     for p in &o.files {
         println!("  wrote {}", p.display());
     }
-    print_delivery(&o.delivery);
+    print_delivery(&o.delivery, o.team.as_deref());
 }
 
-fn print_delivery(d: &app::DeliveryOutcome) {
+/// Who got the report; a failure names the team of a team's report (the
+/// same address can be on several teams' reports through `team_cc`).
+fn print_delivery(d: &app::DeliveryOutcome, team: Option<&str>) {
     let via = d
         .via
         .as_deref()
@@ -235,9 +237,12 @@ fn print_delivery(d: &app::DeliveryOutcome) {
     if !d.would_send.is_empty() {
         println!("  dry run: would send to {}", d.would_send.join(", "));
     }
+    let of_team = team
+        .map(|t| format!(" (team {})", salesops::redact::clean(t, false)))
+        .unwrap_or_default();
     for (who, why) in &d.failed {
         eprintln!(
-            "salesops: delivery to {who} failed: {}",
+            "salesops: delivery to {who}{of_team} failed: {}",
             salesops::redact::clean(why, false)
         );
     }

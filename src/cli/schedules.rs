@@ -40,6 +40,9 @@ pub fn listing(s: &Settings, now: chrono::DateTime<chrono::Utc>, n: usize) -> St
             r.tz,
             selector_name(r)
         ));
+        if let Some(line) = reports_per_fire(r, s) {
+            out.push_str(&line);
+        }
         let fires = plan::upcoming(r, s, &cron, now, n);
         if fires.is_empty() {
             out.push_str("  never fires again\n");
@@ -58,6 +61,24 @@ pub fn listing(s: &Settings, now: chrono::DateTime<chrono::Utc>, n: usize) -> St
         }
     }
     out
+}
+
+/// How many reports a fire of `r` makes, for a report with `fan_out =
+/// "teams"`: its own and one per team. The config's teams are known now;
+/// a team found only in the CRM data adds one at run time.
+fn reports_per_fire(r: &salesops::config::ReportSettings, s: &Settings) -> Option<String> {
+    if r.fan_out != salesops::config::FanOut::Teams {
+        return None;
+    }
+    let n = s.teams.len();
+    Some(match n {
+        0 => "  each fire makes 1 report and one per team of the CRM data (fan_out = \"teams\"; no [[teams]] in the config)\n".to_string(),
+        _ => format!(
+            "  each fire makes {} reports: the organisation's and {n} team{} of [[teams]] (fan_out = \"teams\"); each team found only in the CRM data adds one\n",
+            n + 1,
+            if n == 1 { "'s" } else { "s'" }
+        ),
+    })
 }
 
 fn selector_name(r: &salesops::config::ReportSettings) -> &'static str {
@@ -94,5 +115,25 @@ weekly-pipeline: \"0 9 * * MON\" in Asia/Seoul, period current_quarter
 adhoc: no schedule (runs only with salesops run --report adhoc)
 ";
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_fan_out_report_says_how_many_reports_each_fire_makes() {
+        let text = "[[teams]]\nname = \"Seoul\"\n[[teams]]\nname = \"Busan\"\n\
+            [[reports]]\nname = \"m\"\nschedule = \"0 7 1 * *\"\nfan_out = \"teams\"\n";
+        let s = Settings::from_toml(text).unwrap();
+        let now = chrono::Utc.with_ymd_and_hms(2026, 10, 20, 0, 0, 0).unwrap();
+        let got = listing(&s, now, 1);
+        let want = "\
+m: \"0 7 1 * *\" in UTC, period previous_month
+  each fire makes 3 reports: the organisation's and 2 teams' of [[teams]] (fan_out = \"teams\"); each team found only in the CRM data adds one
+  Sun 2026-11-01 07:00:00 UTC 2026-11-01 07:00:00 UTC covers 2026-10
+";
+        assert_eq!(got, want);
+        let s = Settings::from_toml(&text.replace("[[teams]]\nname = \"Busan\"\n", "")).unwrap();
+        assert!(listing(&s, now, 1)
+            .contains("each fire makes 2 reports: the organisation's and 1 team's of [[teams]]"));
+        let s = Settings::from_toml(&text.replace("fan_out = \"teams\"", "")).unwrap();
+        assert!(!listing(&s, now, 1).contains("each fire makes"));
     }
 }

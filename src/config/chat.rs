@@ -153,20 +153,55 @@ pub(super) fn check(raw: &super::RawConfig, errs: &mut Vec<String>) {
     for (i, r) in raw.reports.iter().enumerate() {
         let key = format!("reports[{i}] ({:?})", r.name);
         for (j, c) in r.slack_channels.iter().enumerate() {
-            let name = c.strip_prefix('#').unwrap_or(c);
-            if name.is_empty() || name.chars().any(|ch| ch.is_whitespace() || ch == ',') {
-                errs.push(format!(
-                    "{key}.slack_channels[{j}]: {c:?} is not a channel; give its ID (\"C0123ABCD\", from the channel's details) or its name (\"#sales-leadership\")"
-                ));
-            }
+            check_channel(&format!("{key}.slack_channels[{j}]"), c, errs);
         }
         for (j, n) in r.msteams.iter().enumerate() {
-            if !webhook_name_ok(n) {
-                errs.push(format!(
-                    "{key}.msteams[{j}]: {n:?} is not a webhook name; use letters, digits and '_' (its URL comes from {})",
-                    webhook_env(&n.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
-                ));
-            }
+            check_webhook_name(&format!("{key}.msteams[{j}]"), n, errs);
+        }
+    }
+    for (i, t) in raw.teams.iter().enumerate() {
+        let key = format!("teams[{i}] ({:?})", t.name);
+        if let Some(c) = &t.slack_channel {
+            check_channel(&format!("{key}.slack_channel"), c, errs);
+        }
+        if let Some(n) = &t.msteams {
+            check_webhook_name(&format!("{key}.msteams"), n, errs);
+        }
+    }
+}
+
+fn check_channel(key: &str, c: &str, errs: &mut Vec<String>) {
+    let name = c.strip_prefix('#').unwrap_or(c);
+    if name.is_empty() || name.chars().any(|ch| ch.is_whitespace() || ch == ',') {
+        errs.push(format!(
+            "{key}: {c:?} is not a channel; give its ID (\"C0123ABCD\", from the channel's details) or its name (\"#sales-leadership\")"
+        ));
+    }
+}
+
+fn check_webhook_name(key: &str, n: &str, errs: &mut Vec<String>) {
+    if !webhook_name_ok(n) {
+        errs.push(format!(
+            "{key}: {n:?} is not a webhook name; use letters, digits and '_' (its URL comes from {})",
+            webhook_env(&n.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+        ));
+    }
+}
+
+/// A `[[teams]]` entry's own chat destinations (its `slack_channel` and
+/// `msteams`), which its team's report goes to. As lists, so they pass
+/// where a report's `slack_channels` and `msteams` do.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TeamChat {
+    pub slack_channels: Vec<String>,
+    pub msteams: Vec<String>,
+}
+
+impl TeamChat {
+    pub(super) fn of(t: &super::TeamConfig) -> TeamChat {
+        TeamChat {
+            slack_channels: t.slack_channel.iter().cloned().collect(),
+            msteams: t.msteams.iter().cloned().collect(),
         }
     }
 }

@@ -47,6 +47,17 @@ pub struct TeamConfig {
     /// from the CRM's team field, matched by name ignoring case).
     #[serde(default)]
     pub members: Vec<String>,
+    /// Slack channel, by ID ("C0123ABCD") or name ("#sales-seoul"), that
+    /// gets the team's report (with `fan_out = "teams"` or `run --team`),
+    /// as a report's `slack_channels` get the organisation's. Needs
+    /// SALESOPS__SLACK__TOKEN. Default: none.
+    #[serde(default)]
+    pub slack_channel: Option<String>,
+    /// Name of a Teams webhook (its URL comes from
+    /// SALESOPS__MSTEAMS__WEBHOOKS__<NAME>) that gets the team's report,
+    /// as a report's `msteams` get the organisation's. Default: none.
+    #[serde(default)]
+    pub msteams: Option<String>,
 }
 
 /// Checks every goal; each problem names the goal by index and metric.

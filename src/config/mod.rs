@@ -17,7 +17,7 @@ mod serve;
 mod source;
 mod whole;
 
-pub use chat::{webhook_env, MsteamsConfig, SlackConfig};
+pub use chat::{webhook_env, MsteamsConfig, SlackConfig, TeamChat};
 pub use delivery::{Auth, DeliveryConfig, DeliveryKind, Security};
 pub use goals::{GoalConfig, TeamConfig};
 pub use load::{load, load_str, ConfigOrigin, EMBEDDED_DEFAULT};
@@ -161,10 +161,11 @@ pub struct RawConfig {
     /// show the charts. Default: none (no links).
     #[serde(default)]
     pub public_base_url: Option<String>,
-    /// Slack's Web API and the bot token, for reports' `slack_channels`.
+    /// Slack's Web API and the bot token, for reports' `slack_channels`
+    /// and teams' `slack_channel`.
     #[serde(default)]
     pub slack: SlackConfig,
-    /// Microsoft Teams Workflows webhooks, for reports' `msteams`.
+    /// Microsoft Teams Workflows webhooks, for reports' and teams' `msteams`.
     #[serde(default)]
     pub msteams: MsteamsConfig,
     /// Goals every report tracks (METRICS.md "Goals"). Default: none.

@@ -60,9 +60,10 @@ pub struct ReportConfig {
     #[serde(default)]
     pub msteams: Vec<String>,
     /// "teams" also makes one report per sales team (METRICS.md "Teams"),
-    /// written to `<out_dir>/<report>/teams/<team>/<period>/` and emailed
-    /// to the team's `manager` and `team_cc`; "none" makes the
-    /// organisation's report only. Default "none".
+    /// written to `<out_dir>/<report>/teams/<team>/<period>/`, emailed
+    /// to the team's `manager` and `team_cc` and posted to the team's own
+    /// `slack_channel` and `msteams`; "none" makes the organisation's
+    /// report only. Default "none".
     #[serde(default)]
     pub fan_out: FanOut,
     /// Who gets a copy of every team's report (with `fan_out = "teams"`).

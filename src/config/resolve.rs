@@ -33,6 +33,9 @@ pub struct Settings {
     pub metrics: metrics::Settings,
     /// `[[teams]]`, in config order.
     pub teams: Vec<metrics::TeamDef>,
+    /// Each `[[teams]]` entry's own chat destinations, in the same order
+    /// (`metrics::Team::config_index` finds a team's).
+    pub team_chat: Vec<super::TeamChat>,
     pub reports: Vec<ReportSettings>,
     pub delivery: DeliveryConfig,
     /// Where out_dir is served (links in messages), checked.
@@ -370,6 +373,7 @@ impl Settings {
             source: raw.source,
             metrics,
             teams,
+            team_chat: raw.teams.iter().map(super::TeamChat::of).collect(),
             reports,
             delivery: raw.delivery,
             public_base_url: raw

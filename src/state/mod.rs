@@ -99,6 +99,14 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE runs ADD COLUMN deals_pulled INTEGER;
     "#,
+    // 5: team reports in the run log: a row per team report, `team` its
+    // name and `parent_id` the run of its report (`fan_out = "teams"`);
+    // a `run --team` row has the team and no parent
+    r#"
+    ALTER TABLE runs ADD COLUMN team TEXT;
+    ALTER TABLE runs ADD COLUMN parent_id INTEGER;
+    CREATE INDEX runs_by_parent ON runs (parent_id);
+    "#,
 ];
 
 /// Instants in the store: UTC, milliseconds, fixed width, so that text

@@ -12,6 +12,7 @@
 //! delivery would change every signature on the way for nothing.
 //!
 //! Label values are bounded: report and source names from the config,
+//! team names (the config's and the CRM's: a handful per organisation),
 //! fixed words and HTTP status codes. Never an address, an id, a period
 //! or anything secret.
 
@@ -190,7 +191,8 @@ fn secs(t: DateTime<Utc>) -> f64 {
 }
 
 /// A report's run ended (`app::runlog`, once per report per run; dry runs
-/// are not counted). `team` is "" for the organisation's report.
+/// are not counted). `team` is "" for the organisation's report, the
+/// team's name for a run that made one team's report alone (`run --team`).
 pub fn report_run(
     report: &str,
     team: &str,
@@ -206,6 +208,26 @@ pub fn report_run(
     m.duration
         .with_label_values(&[report])
         .observe(took.as_secs_f64());
+    if outcome == "ok" {
+        last_success(report, team, finished_at);
+    }
+}
+
+/// A team's report, made by its report's run (`fan_out = "teams"`),
+/// ended: counted apart from that run, under the team's name (the run
+/// itself counts once, under team "", with its teams' outcomes in its
+/// own). Its duration is its report's run's.
+pub fn team_run(
+    report: &str,
+    team: &str,
+    trigger: &str,
+    outcome: &str,
+    finished_at: DateTime<Utc>,
+) {
+    global()
+        .runs
+        .with_label_values(&[report, team, trigger, outcome])
+        .inc();
     if outcome == "ok" {
         last_success(report, team, finished_at);
     }
@@ -290,7 +312,8 @@ pub fn expect_source(source: &str) {
     global().crm_throttled.with_label_values(&[source]);
 }
 
-/// Reads when each of `reports` last ended ok from the state store in
+/// Reads when each of `reports` (and each of their team reports) last
+/// ended ok from the state store in
 /// `state_dir`, if there is one (read only; it is never created here). So
 /// the gauge survives restarts and shows runs of other processes (a manual
 /// `salesops run`) too.
@@ -298,9 +321,9 @@ pub fn load_last_successes<S: AsRef<str>>(state_dir: &Path, reports: &[S]) -> Re
     let Some(mut store) = crate::state::Store::open_read_only(state_dir)? else {
         return Ok(());
     };
-    for (report, at) in store.last_successes()? {
+    for (report, team, at) in store.last_successes()? {
         if reports.iter().any(|r| r.as_ref() == report) {
-            last_success(&report, "", at);
+            last_success(&report, &team, at);
         }
     }
     Ok(())
