@@ -32,6 +32,10 @@ pub struct BenchArgs {
     /// What the generated snapshot looks like.
     #[arg(long, value_enum, default_value_t = Shape::Full)]
     pub shape: Shape,
+    /// Sales teams in the config the figures are computed with (their
+    /// members split the reps by id); each gets its whole report.
+    #[arg(long, default_value_t = 50)]
+    pub teams: usize,
     /// Reuse (or keep) the generated snapshot at this path.
     #[arg(long)]
     pub file: Option<std::path::PathBuf>,
@@ -62,15 +66,28 @@ pub fn bench(a: BenchArgs) -> Result<i32> {
     let bytes = std::fs::metadata(&path)?.len() as f64;
     println!("snapshot {} ({:.0} MB)", path.display(), bytes / 1e6);
 
-    let settings = Settings::from_toml("timezone = \"Asia/Seoul\"")?;
+    let settings = Settings::from_toml(&bench_config(a.reps, a.teams))?;
     let t = Instant::now();
     let snap = salesops::source::file::read_file(&path, Default::default())?;
     let parse = t.elapsed();
     let t = Instant::now();
     let p = Period::parse("2026-07", 1)?;
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
-    let f = salesops::metrics::compute(&snap, p, as_of, &settings.metrics, &[]);
+    let engine = salesops::metrics::Engine::new(&snap, &settings.metrics);
+    let f = engine.report(&salesops::metrics::Scope::all(), p, as_of, &[]);
     let compute = t.elapsed();
+    // Every team: one split of the snapshot, the organisation's teams rows,
+    // then each team's whole report (what fan_out = "teams" computes).
+    let t = Instant::now();
+    let teams =
+        salesops::metrics::scope::split(&snap, &settings.teams).map_err(anyhow::Error::msg)?;
+    let rows = engine.team_rows(&teams, p, as_of);
+    let team_rows = t.elapsed();
+    let t = Instant::now();
+    for scope in &teams.scopes {
+        std::hint::black_box(engine.report(scope, p, as_of, &[]));
+    }
+    let team_reports = t.elapsed();
     println!(
         "{} deals ({} history entries), {} activities, {} leads → won {} in {}",
         snap.deals.len(),
@@ -85,7 +102,19 @@ pub fn bench(a: BenchArgs) -> Result<i32> {
         parse.as_secs_f64(),
         bytes / 1e6 / parse.as_secs_f64()
     );
-    println!("compute {:>8.3} s", compute.as_secs_f64());
+    println!(
+        "compute {:>8.3} s  (the organisation's report: every KPI, {} goals, a {}-period track record{})",
+        compute.as_secs_f64(),
+        f.goals.len(),
+        f.track_record.periods.len(),
+        if snap.changes.is_empty() { "" } else { " rebuilt from history" }
+    );
+    println!(
+        "teams   {:>8.3} s  (split into {} teams and their rows) + {:.3} s (each team's whole report)",
+        team_rows.as_secs_f64(),
+        rows.len(),
+        team_reports.as_secs_f64()
+    );
     // What a run pays at its end unless it skips freeing the snapshot.
     let t = Instant::now();
     drop(snap);
@@ -95,6 +124,28 @@ pub fn bench(a: BenchArgs) -> Result<i32> {
         peak_memory().unwrap_or_else(|| "unknown".into())
     );
     Ok(0)
+}
+
+/// The settings the bench computes with: the vectors' roles, three goals
+/// (one on an explicit quarter), and `teams` teams splitting the reps by id.
+fn bench_config(reps: usize, teams: usize) -> String {
+    let mut c = String::from(
+        "timezone = \"Asia/Seoul\"\n\
+         [[goals]]\nmetric = \"win_rate\"\nchange = 0.05\n\
+         [[goals]]\nmetric = \"won_revenue\"\ntarget = 5000000\n\
+         [[goals]]\nmetric = \"sales_cycle_days_mean\"\nchange = -0.1\nbaseline = \"2026-Q2\"\n",
+    );
+    for t in 0..teams {
+        let members: Vec<String> = (0..reps)
+            .filter(|r| r % teams == t)
+            .map(|r| format!("\"r{r}\""))
+            .collect();
+        c.push_str(&format!(
+            "[[teams]]\nname = \"Team {t}\"\nmembers = [{}]\n",
+            members.join(", ")
+        ));
+    }
+    c
 }
 
 /// VmHWM (peak resident set) from /proc on Linux.

@@ -396,28 +396,52 @@ impl<'a> Engine<'a> {
         as_of: NaiveDate,
         stored: &[StoredForecast],
     ) -> Figures {
-        let books = self.books(scope, as_of);
-        let core = self.core_at(scope, &books, p);
-        let prev = p.previous();
-        let previous = self.core(scope, prev, goals::baseline_as_of(&prev, as_of));
-        let goals = self.goals(scope, &core, &previous);
-        let (track_record, own) = self.track_record(scope, &books, &p, stored);
+        let periods = track::periods(&p, as_of, self.s.track_record_periods);
+        // The forecasts to rebuild from history: the track record's and,
+        // when the period is over but not one of them (a range), its own.
+        let mut judged: Vec<Period> = periods.clone();
+        if as_of >= p.end && !periods.contains(&p) {
+            judged.push(p);
+        }
+        let rebuild: Vec<Period> = judged
+            .iter()
+            .filter(|q| self.history && track::needs_rebuild(q, stored))
+            .copied()
+            .collect();
+        // Both cores: the rebuilt forecasts on one, the report's own
+        // figures, the previous period's and the goals' on the other.
+        let (books, core, previous, goals, rebuilt) = std::thread::scope(|sc| {
+            let rebuilding = sc.spawn(|| {
+                rebuild
+                    .iter()
+                    .map(|q| (*q, self.reconstruct(scope, q)))
+                    .collect::<HashMap<Period, Forecasts>>()
+            });
+            let books = self.books(scope, as_of);
+            let core = self.core_at(scope, &books, p);
+            let prev = p.previous();
+            let previous = self.core(scope, prev, goals::baseline_as_of(&prev, as_of));
+            let goals = self.goals(scope, &core, &previous);
+            let rebuilt = rebuilding
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (books, core, previous, goals, rebuilt)
+        });
+        let track_record = self.track_record(&books, periods, stored, &rebuilt);
         let accuracy = if as_of < p.end {
             BTreeMap::new()
         } else {
-            own.unwrap_or_else(|| {
-                let mut rebuild = || self.rebuild(scope, &p);
-                track::judge_period(&p, core.kpis.won_revenue, stored, &mut rebuild)
-            })
-            .into_iter()
-            .filter(|(_, a)| a.forecast.is_some())
-            .collect()
+            let actual = core.kpis.won_revenue;
+            track::judge_period(&p, actual, stored, rebuilt.get(&p))
+                .into_iter()
+                .filter(|(_, a)| a.forecast.is_some())
+                .collect()
         };
         let mut data_quality = self.snap.notes.clone();
         data_quality.extend(core.notes);
         Figures {
             period: p,
-            previous: prev,
+            previous: previous.period,
             as_of,
             kpis: core.kpis,
             previous_kpis: previous.kpis,
@@ -457,43 +481,46 @@ impl<'a> Engine<'a> {
         out
     }
 
-    /// The track record of `p` with the report's books, and the judged
-    /// methods of `p` itself when it is one of the record's periods.
+    /// The track record over `periods`, each judged against its won
+    /// revenue in the report's books.
     fn track_record(
         &self,
-        scope: &Scope,
         books: &Books,
-        p: &Period,
+        periods: Vec<Period>,
         stored: &[StoredForecast],
-    ) -> (TrackRecord, Option<BTreeMap<Method, Accuracy>>) {
-        let periods = track::periods(p, books.as_of, self.s.track_record_periods);
+        rebuilt: &HashMap<Period, Forecasts>,
+    ) -> TrackRecord {
         let actuals = won_by_period(books, &periods);
         let mut methods: BTreeMap<Method, Vec<Accuracy>> = BTreeMap::new();
-        let mut own = None;
         for (q, actual) in periods.iter().zip(actuals) {
-            let judged = track::judge_period(q, actual, stored, &mut || self.rebuild(scope, q));
-            for (m, a) in &judged {
-                methods.entry(*m).or_default().push(a.clone());
-            }
-            if q == p {
-                own = Some(judged);
+            for (m, a) in track::judge_period(q, actual, stored, rebuilt.get(q)) {
+                methods.entry(m).or_default().push(a);
             }
         }
-        (track::summarize(periods, methods), own)
-    }
-
-    /// A forecast of `q` reconstructed from history; none without history.
-    fn rebuild(&self, scope: &Scope, q: &Period) -> Option<Forecasts> {
-        self.history.then(|| self.reconstruct(scope, q))
+        track::summarize(periods, methods)
     }
 
     /// The organisation's `teams` rows: each team's figures as its own
     /// report would give them.
     pub fn team_rows(&self, teams: &Teams, p: Period, as_of: NaiveDate) -> Vec<TeamRow> {
+        // The teams are independent: half of them on each core.
+        let all: Vec<(&Team, &Scope)> = teams.teams.iter().zip(&teams.scopes).collect();
+        let (first, second) = all.split_at(all.len() / 2);
+        std::thread::scope(|sc| {
+            let other = sc.spawn(|| self.rows_of(second, p, as_of));
+            let mut rows = self.rows_of(first, p, as_of);
+            rows.extend(
+                other
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            );
+            rows
+        })
+    }
+
+    fn rows_of(&self, teams: &[(&Team, &Scope)], p: Period, as_of: NaiveDate) -> Vec<TeamRow> {
         teams
-            .teams
             .iter()
-            .zip(&teams.scopes)
             .map(|(t, scope)| {
                 let c = self.core(scope, p, as_of);
                 let k = &c.kpis;

@@ -79,28 +79,32 @@ pub fn judge(
     }
 }
 
+/// True when some method has no stored forecast of record for `p`: only
+/// then is a reconstruction needed.
+pub fn needs_rebuild(p: &Period, stored: &[StoredForecast]) -> bool {
+    Method::ALL
+        .iter()
+        .any(|m| stored_record(*m, p, stored).is_none())
+}
+
 /// Every method's forecast of record for `p`: stored first; where a method
-/// has none, the reconstruction `rebuilt` gives (when there is history),
+/// has none, the reconstruction `rebuilt` (made when there is history),
 /// rounded to cents as a stored one is. Methods with no forecast at all
 /// are judged with `forecast: None`.
 pub fn judge_period(
     p: &Period,
     actual: Decimal,
     stored: &[StoredForecast],
-    rebuilt: &mut dyn FnMut() -> Option<Forecasts>,
+    rebuilt: Option<&Forecasts>,
 ) -> BTreeMap<Method, Accuracy> {
     let mut out = BTreeMap::new();
-    let mut reconstruction: Option<Option<Forecasts>> = None;
     for m in Method::ALL {
         let judged = match stored_record(m, p, stored) {
             Some((f, late)) => judge(Some(f), actual, late, false),
-            None => {
-                let r = reconstruction.get_or_insert_with(&mut *rebuilt);
-                match r.as_ref().and_then(|f| f.get(m)) {
-                    Some(v) => judge(Some(cents(v)), actual, false, true),
-                    None => judge(None, actual, false, false),
-                }
-            }
+            None => match rebuilt.and_then(|f| f.get(m)) {
+                Some(v) => judge(Some(cents(v)), actual, false, true),
+                None => judge(None, actual, false, false),
+            },
         };
         out.insert(m, judged);
     }
@@ -218,7 +222,7 @@ mod tests {
             best_case: dec("40"),
             historical: dec("50"),
         };
-        let j = judge_period(&p, dec("100"), &stored, &mut || Some(rebuilt.clone()));
+        let j = judge_period(&p, dec("100"), &stored, Some(&rebuilt));
         assert_eq!(j[&Method::RepCommit].forecast, Some(dec("10")));
         assert!(!j[&Method::RepCommit].reconstructed);
         assert!(j[&Method::StageWeighted].reconstructed);
