@@ -124,17 +124,25 @@ impl ForecastCategory {
     ];
 
     pub fn parse(s: &str) -> Option<ForecastCategory> {
-        let s = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
-        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, c)| *c)
+        label_value(&Self::ALL, s)
     }
 
     pub fn as_str(&self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, c)| c == self)
-            .map(|(n, _)| *n)
-            .unwrap()
+        value_label(&Self::ALL, self)
     }
+}
+
+/// The value a CRM label names, the way CRMs export labels: letter case,
+/// surrounding spaces, and spaces or hyphens for `_` are ignored (`"Best
+/// Case"` is `best_case`, `"Cross-sell"` is `cross_sell`).
+fn label_value<T: Copy>(all: &[(&'static str, T)], s: &str) -> Option<T> {
+    let s = s.trim().to_lowercase().replace([' ', '-'], "_");
+    all.iter().find(|(n, _)| *n == s).map(|(_, v)| *v)
+}
+
+/// The canonical label of a value of `all`.
+fn value_label<T: PartialEq>(all: &[(&'static str, T)], v: &T) -> &'static str {
+    all.iter().find(|(_, x)| x == v).map(|(n, _)| *n).unwrap()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -175,19 +183,13 @@ impl DealType {
         ("renewal", DealType::Renewal),
     ];
 
-    /// Read with the tolerance of forecast categories: case, surrounding
-    /// spaces, and spaces or hyphens for underscores (`Cross-sell`).
+    /// Read with the tolerance of forecast categories (`Cross-sell`).
     pub fn parse(s: &str) -> Option<DealType> {
-        let s = s.trim().to_lowercase().replace([' ', '-'], "_");
-        Self::ALL.iter().find(|(n, _)| *n == s).map(|(_, t)| *t)
+        label_value(&Self::ALL, s)
     }
 
     pub fn as_str(&self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, t)| t == self)
-            .map(|(n, _)| *n)
-            .unwrap()
+        value_label(&Self::ALL, self)
     }
 
     /// Upsell and cross-sell: revenue from existing customers' expansion.
