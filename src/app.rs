@@ -440,12 +440,6 @@ impl Unit<'_> {
             }
         }
         let pulled = self.pulled;
-        if self.currency != pulled.snapshot.currency {
-            figures.data_quality.push(format!(
-                "the CRM data says its amounts are in {} but the config says currency = {:?}: amounts are shown as they are, not converted",
-                pulled.snapshot.currency, self.currency
-            ));
-        }
         let rows = match team {
             None => Some(self.engine.team_rows(self.teams, period, as_of)),
             Some(_) => None,

@@ -375,15 +375,7 @@ impl<'a> Engine<'a> {
     fn reconstruct(&self, scope: &Scope, q: &Period) -> Forecasts {
         let books = self.books(scope, q.start);
         let pass = deals::pass(self.snap, &books, &q.previous(), q, self.s, None);
-        let new_reps = scope
-            .rep_indexes(self.snap)
-            .into_iter()
-            .filter(|r| {
-                quota::plan(&self.snap.reps[*r as usize], self.s)
-                    .start_date
-                    .is_some_and(|d| q.contains(d))
-            })
-            .count() as u64;
+        let new_reps = reps::new_reps(self.snap, scope, q, self.s);
         forecast::forecasts(*q, &pass.forecast, new_reps, self.s)
     }
 

@@ -27,6 +27,22 @@ impl QuotaTotals {
     }
 }
 
+/// A rep whose start date falls in `target`: a new rep of the historical
+/// forecast.
+fn starts_in(plan: &RepPlan, target: &Period) -> bool {
+    plan.start_date.is_some_and(|d| target.contains(d))
+}
+
+/// The reps of `scope` who start in `target` (a forecast rebuilt for a
+/// past period counts them as `figures` does for the report's own).
+pub fn new_reps(snap: &Snapshot, scope: &Scope, target: &Period, s: &Settings) -> u64 {
+    scope
+        .rep_indexes(snap)
+        .into_iter()
+        .filter(|r| starts_in(&quota::plan(&snap.reps[*r as usize], s), target))
+        .count() as u64
+}
+
 pub fn figures(
     snap: &Snapshot,
     scope: &Scope,
@@ -52,7 +68,7 @@ pub fn figures(
         if let Some(qt) = quota::quota(&plan, target) {
             quota_t += qt.value();
         }
-        if plan.start_date.is_some_and(|d| target.contains(d)) {
+        if starts_in(&plan, target) {
             t.new_reps += 1;
         }
         if let Some(q) = &q {
