@@ -102,8 +102,8 @@ pub fn leads(
             sqls += 1;
             if l.owner.is_none() || answered.is_none() {
                 unworked.push(UnworkedLead {
-                    id: l.id.clone(),
-                    owner: l.owner.clone(),
+                    id: l.id.to_string(),
+                    owner: l.owner.as_ref().map(|o| o.to_string()),
                     answered: answered.is_some(),
                     score: sc,
                 });

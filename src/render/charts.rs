@@ -189,7 +189,7 @@ fn encode_png(buf: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     use image::ImageEncoder;
     let mut out = Vec::new();
-    PngEncoder::new_with_quality(&mut out, CompressionType::Best, FilterType::Adaptive)
+    PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive)
         .write_image(buf, w, h, image::ColorType::Rgb8)
         .context("encoding a chart as PNG")?;
     Ok(out)

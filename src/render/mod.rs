@@ -94,17 +94,27 @@ fn render_here(input: &Input, opts: &Options) -> Result<Rendered> {
     view.report_url = opts.public_dir.map(|d| format!("{d}report.html"));
     let data = charts::data(input, &t);
     let font = charts::ChartFont::load(opts.chart_font)?;
-    let mut charts = vec![
-        charts::quadrant(&data, &font)?,
-        charts::forecast(&data, &font)?,
-    ];
     // The track record and team charts only when they have something to draw.
+    type Draw = fn(&view::ChartData, &charts::ChartFont) -> Result<Chart>;
+    let mut draws: Vec<Draw> = vec![charts::quadrant, charts::forecast];
     if !data.track.series.is_empty() {
-        charts.push(charts::track(&data, &font)?);
+        draws.push(charts::track);
     }
     if data.teams.iter().any(|b| b.value.is_some()) {
-        charts.push(charts::teams(&data, &font)?);
+        draws.push(charts::teams);
     }
+    // Each chart drawn and compressed on a thread of its own: a report's
+    // charts take as long as the slowest, not as long as all of them.
+    let charts = std::thread::scope(|scope| {
+        let drawn: Vec<_> = draws
+            .iter()
+            .map(|draw| scope.spawn(|| draw(&data, &font)))
+            .collect();
+        drawn
+            .into_iter()
+            .map(|h| h.join().expect("drawing a chart panicked"))
+            .collect::<Result<Vec<Chart>>>()
+    })?;
     let alts = [
         ("quadrant", t.get("chart_quadrant_alt")),
         (

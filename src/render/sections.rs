@@ -236,7 +236,7 @@ pub(super) fn follow_up(i: &Input, fm: &Fmt) -> FollowUpView {
             deal: i
                 .deals
                 .get(u.deal as usize)
-                .map(|d| d.name.clone())
+                .map(|d| d.name.to_string())
                 .unwrap_or_default(),
             owner: i
                 .reps

@@ -16,6 +16,12 @@ pub use json::{
 };
 
 use chrono::{DateTime, NaiveDate, Utc};
+
+/// Text of the records that come by the million (ids, names, outcomes):
+/// up to 24 bytes are kept inline, so a snapshot of millions of records is
+/// not millions of small allocations to make, touch and free. It reads as
+/// a `&str` (`Deref`).
+pub type Text = compact_str::CompactString;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
@@ -147,8 +153,8 @@ fn value_label<T: PartialEq>(all: &[(&'static str, T)], v: &T) -> &'static str {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deal {
-    pub id: String,
-    pub name: String,
+    pub id: Text,
+    pub name: Text,
     /// Index into `Snapshot::reps`.
     pub owner: usize,
     /// `None` when the CRM had no amount: counts as 0 and is noted.
@@ -284,7 +290,7 @@ impl ActivityKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {
-    pub id: String,
+    pub id: Text,
     /// Index into `Snapshot::reps`; `None` when the owner is unknown (kept
     /// for team figures).
     pub owner: Option<usize>,
@@ -293,7 +299,7 @@ pub struct Activity {
     pub duration_minutes: Decimal,
     /// Lower-cased outcome; a meeting counts as booked unless `canceled` or
     /// `no_show`.
-    pub outcome: Option<String>,
+    pub outcome: Option<Text>,
     /// The deal the activity belongs to (CANONICAL.md `deal_id`).
     pub deal: DealLink,
 }
@@ -325,9 +331,9 @@ pub struct ScoreEvent {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lead {
-    pub id: String,
+    pub id: Text,
     /// The owner's id as the CRM gave it (not necessarily a known rep).
-    pub owner: Option<String>,
+    pub owner: Option<Text>,
     pub created_at: When,
     pub first_response_at: Option<When>,
     pub score_events: Option<Vec<ScoreEvent>>,

@@ -222,11 +222,12 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                     at,
                 );
                 deals.push(Deal {
-                    id: format!("deal-{n:05}"),
+                    id: format!("deal-{n:05}").into(),
                     name: format!(
                         "{} {suffix}",
                         ACCOUNTS[rng.range(0, ACCOUNTS.len() as i64 - 1) as usize],
-                    ),
+                    )
+                    .into(),
                     owner: ri,
                     amount,
                     stage,
@@ -285,12 +286,12 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                     }
                 }
                 activities.push(Activity {
-                    id: format!("act-{:06}", activities.len()),
+                    id: format!("act-{:06}", activities.len()).into(),
                     owner: Some(ri),
                     kind,
                     at: When::Instant(at(day, rng.range(0, 540))),
                     duration_minutes: Decimal::from(minutes),
-                    outcome,
+                    outcome: outcome.map(Into::into),
                     deal,
                 });
             }
@@ -330,8 +331,8 @@ pub fn generate(today: NaiveDate) -> Snapshot {
                 (Some(evs), None)
             };
             leads.push(Lead {
-                id: format!("lead-{:05}", leads.len()),
-                owner,
+                id: format!("lead-{:05}", leads.len()).into(),
+                owner: owner.map(Into::into),
                 created_at: When::Instant(created),
                 first_response_at: response,
                 score_events: events,

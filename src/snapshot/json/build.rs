@@ -336,7 +336,9 @@ impl Builder {
             let deal_type = at("type", deal_type(&d.deal_type))?;
             self.history(d.history.as_deref().unwrap_or_default())?;
             Ok(Deal {
-                name: at("name", read::string(&d.name))?.unwrap_or_default(),
+                name: at("name", read::text(&d.name))?
+                    .map(|n| Text::from(n.as_ref()))
+                    .unwrap_or_default(),
                 owner,
                 amount,
                 stage,
@@ -345,7 +347,7 @@ impl Builder {
                 forecast_category,
                 deal_type,
                 history: start..0,
-                id: id.into_owned(),
+                id: Text::from(id.as_ref()),
             })
         })();
         match built {
@@ -390,7 +392,7 @@ impl Builder {
                 duration_minutes: duration,
                 outcome: at("outcome", read::text(&a.outcome))?.and_then(|o| normalize_outcome(&o)),
                 deal,
-                id: id.into_owned(),
+                id: Text::from(id.as_ref()),
             })
         })();
         match built {
@@ -439,7 +441,7 @@ impl Builder {
             *items = kept;
             out
         }
-        let removed: Vec<(usize, String)> = match list {
+        let removed: Vec<(usize, Text)> = match list {
             "deals" => {
                 let h = std::mem::take(&mut self.deal_ids);
                 take(&mut self.snap.deals, &h, repeated, |d| &d.id)
@@ -465,7 +467,7 @@ impl Builder {
         };
         for (i, id) in removed {
             let e = ("id".into(), format!("duplicate id {id:?}"));
-            self.fail(list, i, Some(id), e);
+            self.fail(list, i, Some(id.into()), e);
         }
         if list == "deals" {
             self.build_deal_lookup();
@@ -498,12 +500,14 @@ impl Builder {
             }
             let score_events = l.score_events.as_ref().map(|_| events);
             Ok(Lead {
-                owner: at("owner", read::string(&l.owner))?.filter(|o| !o.trim().is_empty()),
+                owner: at("owner", read::text(&l.owner))?
+                    .filter(|o| !o.trim().is_empty())
+                    .map(|o| Text::from(o.as_ref())),
                 created_at: at("created_at", read::required(read::when(&l.created_at)))?,
                 first_response_at: at("first_response_at", read::when(&l.first_response_at))?,
                 score_events,
                 score: at("score", read::decimal(&l.score))?,
-                id: id.into_owned(),
+                id: Text::from(id.as_ref()),
             })
         })();
         match built {
@@ -548,7 +552,7 @@ fn exact<T: Copy>(all: &[(&str, T)], s: &str) -> Option<T> {
     all.iter().find(|(n, _)| *n == s).map(|(_, t)| *t)
 }
 
-fn normalize_outcome(o: &str) -> Option<String> {
+fn normalize_outcome(o: &str) -> Option<Text> {
     // Already lower-case with underscores: only the two spellings change.
     if !o.is_empty()
         && o.bytes()
@@ -560,7 +564,14 @@ fn normalize_outcome(o: &str) -> Option<String> {
             _ => o.into(),
         });
     }
-    let o = o.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    let o: Text = o
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '-' | ' ' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
     match o.as_str() {
         "" => None,
         "cancelled" => Some("canceled".into()),

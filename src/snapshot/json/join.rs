@@ -264,9 +264,10 @@ fn resolve(b: &mut Builder, pending: &PendingLinks, threads: usize, streaming: b
             .step_by(per)
             .map(|from| {
                 scope.spawn(move || {
-                    (from..(from + per).min(n))
-                        .map(|k| lookup.find(deals, pending.get(k)).map(DealLink::Deal))
-                        .collect::<Vec<_>>()
+                    let mut out = Vec::with_capacity(per);
+                    let ids = (from..(from + per).min(n)).map(|k| pending.get(k));
+                    lookup.find_all(deals, ids, |i| out.push(i.map(DealLink::Deal)));
+                    out
                 })
             })
             .collect();

@@ -369,11 +369,14 @@ pub(super) mod read {
         {
             return None;
         }
-        let n = |r: std::ops::Range<usize>| -> Option<u32> {
-            b.get(r)?.iter().try_fold(0u32, |acc, c| {
-                c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
-            })
-        };
+        // The fixed digits, checked together: one branch, no per-digit loop.
+        let d = |i: usize| b[i].wrapping_sub(b'0') as u32;
+        const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+        if DIGITS.iter().fold(0, |bad, &i| bad | (d(i) > 9) as u32) != 0 {
+            return None;
+        }
+        let two = |i: usize| d(i) * 10 + d(i + 1);
+        let year = (d(0) * 1000 + d(1) * 100 + two(2)) as i32;
         let mut i = 19;
         let mut nanos = 0;
         if b[i] == b'.' {
@@ -381,13 +384,22 @@ pub(super) mod read {
             if !(1..=9).contains(&digits) {
                 return None;
             }
-            nanos = n(i + 1..i + 1 + digits)? * 10u32.pow(9 - digits as u32);
+            for k in 0..9 {
+                nanos = nanos * 10 + if k < digits { d(i + 1 + k) } else { 0 };
+            }
             i += 1 + digits;
         }
         let offset = match (b.get(i), b.len() - i) {
             (Some(b'Z'), 1) => 0,
             (Some(sign @ (b'+' | b'-')), 6) if b[i + 3] == b':' => {
-                let (h, m) = (n(i + 1..i + 3)?, n(i + 4..i + 6)?);
+                if [1, 2, 4, 5]
+                    .iter()
+                    .fold(0, |bad, &k| bad | (d(i + k) > 9) as u32)
+                    != 0
+                {
+                    return None;
+                }
+                let (h, m) = (two(i + 1), two(i + 4));
                 if h > 23 || m > 59 {
                     return None;
                 }
@@ -400,13 +412,15 @@ pub(super) mod read {
             }
             _ => return None,
         };
-        let date = NaiveDate::from_ymd_opt(n(0..4)? as i32, n(5..7)?, n(8..10)?)?;
-        let time = chrono::NaiveTime::from_hms_nano_opt(n(11..13)?, n(14..16)?, n(17..19)?, nanos)?;
-        let utc = date.and_time(time) - chrono::Duration::seconds(offset);
-        Some(chrono::DateTime::from_naive_utc_and_offset(
-            utc,
-            chrono::Utc,
-        ))
+        let date = NaiveDate::from_ymd_opt(year, two(5), two(8))?;
+        let time = chrono::NaiveTime::from_hms_nano_opt(two(11), two(14), two(17), nanos)?;
+        let local = date.and_time(time);
+        let utc = if offset == 0 {
+            local
+        } else {
+            local.checked_sub_signed(chrono::TimeDelta::seconds(offset))?
+        };
+        Some(utc.and_utc())
     }
 
     pub fn required<T>(r: Result<Option<T>, String>) -> Result<T, String> {
@@ -423,4 +437,49 @@ pub(super) fn at<T>(field: &'static str, r: Result<T, String>) -> Result<T, Fiel
 
 pub(super) fn id_of(v: &F) -> Option<String> {
     read::string(v).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read::parse_when;
+    use crate::snapshot::When;
+
+    /// The hand-read forms give the instant chrono's RFC 3339 parser gives,
+    /// and what they do not read goes to it (or is refused by it).
+    #[test]
+    fn timestamps_read_by_hand_as_chrono_reads_them() {
+        let mut forms = vec![
+            "2026-06-03T15:00:00Z".to_string(),
+            "2026-06-03T15:00:00.000Z".into(),
+            "2026-06-03T15:00:00.1Z".into(),
+            "2026-06-03T15:00:00.123456789Z".into(),
+            "2026-06-03T00:30:00+09:00".into(),
+            "2026-01-01T00:30:00+09:30".into(),
+            "2025-12-31T23:30:00-05:00".into(),
+            "2024-02-29T12:00:00.5+01:00".into(),
+            "0001-01-01T00:00:00+00:00".into(),
+            "9999-12-31T23:59:59.999-23:59".into(),
+        ];
+        for bad in [
+            "2026-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-06-03T24:00:00Z",
+            "2026-06-03T15:00:00.Z",
+            "2026-06-03T15:00:00.1234567890Z",
+            "2026-06-03T15:00:00+24:00",
+            "2026-06-03T15:00:00+0900",
+            "2026-06-03T15:0a:00Z",
+            "2026-06-03t15:00:00z",
+            "2026-06-03T15:00:60Z",
+            "20x6-06-03T15:00:00Z",
+        ] {
+            forms.push(bad.into());
+        }
+        for f in &forms {
+            let want = chrono::DateTime::parse_from_rfc3339(f)
+                .ok()
+                .map(|d| When::Instant(d.with_timezone(&chrono::Utc)));
+            assert_eq!(parse_when(f).ok(), want, "{f}");
+        }
+    }
 }
