@@ -264,10 +264,10 @@ impl Builder {
             }
             Ok(Rep {
                 name: at("name", read::string(&r.name))?.unwrap_or_else(|| id.to_string()),
-                email: at("email", read::string(&r.email))?.filter(|e| !e.trim().is_empty()),
+                email: at("email", read::string(&r.email))?.filter(|e| !read::blank(e)),
                 start_date: at("start_date", read::date(&r.start_date))?,
                 active: at("active", read::boolean(&r.active, true))?,
-                team: at("team", read::string(&r.team))?.filter(|t| !t.trim().is_empty()),
+                team: at("team", read::string(&r.team))?.filter(|t| !read::blank(t)),
                 id: id.into_owned(),
             })
         })();
@@ -370,19 +370,21 @@ impl Builder {
             let owner = at("owner", read::text(&a.owner))?
                 .and_then(|o| self.rep_index.get(o.as_ref()).copied());
             let kind_s = at("kind", read::required_text(&a.kind))?;
-            let kind = ActivityKind::parse(&kind_s).ok_or_else(|| {
-                (
-                    "kind".into(),
-                    format!("{kind_s:?} is not one of {}", ActivityKind::names()),
-                )
-            })?;
+            let kind = exact(&ActivityKind::ALL, &kind_s)
+                .or_else(|| ActivityKind::parse(&kind_s))
+                .ok_or_else(|| {
+                    (
+                        "kind".into(),
+                        format!("{kind_s:?} is not one of {}", ActivityKind::names()),
+                    )
+                })?;
             let duration =
                 at("duration_minutes", read::decimal(&a.duration_minutes))?.unwrap_or_default();
             if duration < Decimal::ZERO {
                 return Err(("duration_minutes".into(), format!("{duration} is negative")));
             }
             let deal = match at("deal_id", read::text(&a.deal_id))? {
-                Some(d) if !d.trim().is_empty() => self.deal_link(&d),
+                Some(d) if !read::blank(&d) => self.deal_link(&d),
                 _ => DealLink::None,
             };
             Ok(Activity {
@@ -501,7 +503,7 @@ impl Builder {
             let score_events = l.score_events.as_ref().map(|_| events);
             Ok(Lead {
                 owner: at("owner", read::text(&l.owner))?
-                    .filter(|o| !o.trim().is_empty())
+                    .filter(|o| !read::blank(o))
                     .map(|o| Text::from(o.as_ref())),
                 created_at: at("created_at", read::required(read::when(&l.created_at)))?,
                 first_response_at: at("first_response_at", read::when(&l.first_response_at))?,
@@ -524,7 +526,7 @@ impl Builder {
 fn category(v: &F) -> Result<Option<ForecastCategory>, String> {
     match read::text(v)? {
         None => Ok(None),
-        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) if read::blank(&s) => Ok(None),
         Some(s) => exact(&ForecastCategory::ALL, &s)
             .or_else(|| ForecastCategory::parse(&s))
             .map(Some)
@@ -538,7 +540,7 @@ fn category(v: &F) -> Result<Option<ForecastCategory>, String> {
 fn deal_type(v: &F) -> Result<Option<DealType>, String> {
     match read::text(v)? {
         None => Ok(None),
-        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) if read::blank(&s) => Ok(None),
         Some(s) => exact(&DealType::ALL, &s)
             .or_else(|| DealType::parse(&s))
             .map(Some)
@@ -553,25 +555,21 @@ fn exact<T: Copy>(all: &[(&str, T)], s: &str) -> Option<T> {
 }
 
 fn normalize_outcome(o: &str) -> Option<Text> {
-    // Already lower-case with underscores: only the two spellings change.
-    if !o.is_empty()
-        && o.bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
-    {
-        return Some(match o {
-            "cancelled" => "canceled".into(),
-            "noshow" => "no_show".into(),
-            _ => o.into(),
-        });
-    }
-    let o: Text = o
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '-' | ' ' => '_',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect();
+    let o = o.trim();
+    let map = |c: char| match c {
+        '-' | ' ' => '_',
+        c => c.to_ascii_lowercase(),
+    };
+    // Short ASCII (every outcome CRMs write): mapped on the stack.
+    let mut buf = [0u8; 32];
+    let o: Text = if o.len() <= buf.len() && o.is_ascii() {
+        for (d, c) in buf.iter_mut().zip(o.bytes()) {
+            *d = map(c as char) as u8;
+        }
+        std::str::from_utf8(&buf[..o.len()]).expect("ASCII").into()
+    } else {
+        o.chars().map(map).collect()
+    };
     match o.as_str() {
         "" => None,
         "cancelled" => Some("canceled".into()),

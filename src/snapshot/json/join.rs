@@ -7,8 +7,9 @@
 use super::build::{Builder, PendingLinks};
 use super::fast::{List, Part};
 use super::ids::repeated_hashes;
+use super::pages::populate;
 use super::scan::{Bail, R};
-use crate::snapshot::DealLink;
+use crate::snapshot::{Activity, Deal, DealLink};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Joins the parts along the chain of proven cuts, then checks ids and
@@ -113,35 +114,50 @@ fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> PendingL
         }
         b.snap.notes.append(&mut p.notes);
     }
-    std::thread::scope(|scope| {
-        for (p, o) in parts.iter_mut().zip(&offsets) {
-            scope.spawn(move || p.shift(o));
-        }
-    });
+    // Each part's indexes are shifted as its records are copied into
+    // place (while they are in the cache), not in a pass of their own.
     macro_rules! gather {
-        ($($f:ident).+) => {{
-            let v: Vec<_> = parts.iter_mut().map(|p| std::mem::take(&mut p.b.$($f).+)).collect();
-            concat(std::mem::take(&mut b.$($f).+), v, threads)
+        ($($f:ident).+, $by:expr, $fix:expr) => {{
+            let v: Vec<_> = parts
+                .iter_mut()
+                .zip(&offsets)
+                .map(|(p, o)| (std::mem::take(&mut p.b.$($f).+), $by(o)))
+                .collect();
+            concat(std::mem::take(&mut b.$($f).+), v, threads, $fix)
         }};
     }
-    b.snap.changes = gather!(snap.changes);
-    b.snap.deals = gather!(snap.deals);
-    b.snap.activities = gather!(snap.activities);
-    b.snap.leads = gather!(snap.leads);
-    b.deal_ids = gather!(deal_ids);
-    b.act_ids = gather!(act_ids);
-    b.lead_ids = gather!(lead_ids);
+    let none = |_: &Offsets| 0;
+    b.snap.changes = gather!(snap.changes, none, |_, _| {});
+    b.snap.deals = gather!(snap.deals, |o: &Offsets| o.changes, |d: &mut Deal, by| {
+        let by = by as u32;
+        d.history = d.history.start + by..d.history.end + by;
+    });
+    b.snap.activities = gather!(
+        snap.activities,
+        |o: &Offsets| o.links,
+        |a: &mut Activity, by| {
+            if let DealLink::Unknown(k) = &mut a.deal {
+                *k += by as u32;
+            }
+        }
+    );
+    b.snap.leads = gather!(snap.leads, none, |_, _| {});
+    let index = |i: &mut (u64, u32), by: usize| i.1 += by as u32;
+    b.deal_ids = gather!(deal_ids, |o: &Offsets| o.lists[0], index);
+    b.act_ids = gather!(act_ids, |o: &Offsets| o.lists[1], index);
+    b.lead_ids = gather!(lead_ids, |o: &Offsets| o.lists[2], index);
     let (text, ends): (Vec<_>, Vec<_>) = parts
         .iter_mut()
-        .map(|p| {
+        .zip(&offsets)
+        .map(|(p, o)| {
             let l = p.b.pending.take().unwrap_or_default();
-            (l.text.into_bytes(), l.ends)
+            ((l.text.into_bytes(), 0), (l.ends, o.text))
         })
         .unzip();
-    let text = concat(Vec::new(), text, threads);
+    let text = concat(Vec::new(), text, threads, |_, _| {});
     PendingLinks {
         text: String::from_utf8(text).expect("deal ids are text"),
-        ends: concat(Vec::new(), ends, threads),
+        ends: concat(Vec::new(), ends, threads, |e, by| *e += by),
     }
 }
 
@@ -156,45 +172,32 @@ struct Offsets {
     text: usize,
 }
 
-impl Part {
-    /// Makes the part's indexes those of the joined lists.
-    fn shift(&mut self, o: &Offsets) {
-        let snap = &mut self.b.snap;
-        let changes = o.changes as u32;
-        for d in &mut snap.deals {
-            d.history = d.history.start + changes..d.history.end + changes;
-        }
-        for a in &mut snap.activities {
-            if let DealLink::Unknown(k) = &mut a.deal {
-                *k += o.links as u32;
-            }
-        }
-        if let Some(p) = &mut self.b.pending {
-            p.ends.iter_mut().for_each(|e| *e += o.text);
-        }
-        let shift = |ids: &mut Vec<(u64, u32)>, by: usize| {
-            ids.iter_mut().for_each(|(_, i)| *i += by as u32);
-        };
-        shift(&mut self.b.deal_ids, o.lists[0]);
-        shift(&mut self.b.act_ids, o.lists[1]);
-        shift(&mut self.b.lead_ids, o.lists[2]);
-    }
-}
-
-/// `head` followed by `tails`, in order. Each tail is moved into place
-/// by `threads` threads at once, in pieces (this was the largest serial
-/// copy), then freed before the next: one tail at a time is held twice.
-fn concat<T: Send>(mut head: Vec<T>, tails: Vec<Vec<T>>, threads: usize) -> Vec<T> {
-    let mut tails = tails.into_iter().filter(|t| !t.is_empty());
+/// `head` followed by `tails`, in order, each tail's elements given
+/// `fix(element, by)` with its own `by` (none when it is 0). Each tail is
+/// moved into place by `threads` threads at once, in pieces (this was the
+/// largest serial copy), then freed before the next: one tail at a time is
+/// held twice.
+fn concat<T: Send>(
+    mut head: Vec<T>,
+    tails: Vec<(Vec<T>, usize)>,
+    threads: usize,
+    fix: impl Fn(&mut T, usize) + Sync,
+) -> Vec<T> {
+    let mut tails = tails.into_iter().filter(|(t, _)| !t.is_empty());
     if head.is_empty() {
         match tails.next() {
-            Some(first) => head = first,
+            Some((mut first, by)) => {
+                if by != 0 {
+                    first.iter_mut().for_each(|x| fix(x, by));
+                }
+                head = first
+            }
             None => return head,
         }
     }
-    let tails: Vec<Vec<T>> = tails.collect();
-    head.reserve_exact(tails.iter().map(Vec::len).sum());
-    for mut tail in tails {
+    let tails: Vec<(Vec<T>, usize)> = tails.collect();
+    head.reserve_exact(tails.iter().map(|(t, _)| t.len()).sum());
+    for (mut tail, by) in tails {
         let len = head.len();
         let n = tail.len();
         let from = Raw(tail.as_ptr() as *mut T);
@@ -207,9 +210,19 @@ fn concat<T: Send>(mut head: Vec<T>, tails: Vec<Vec<T>>, threads: usize) -> Vec<
             if at >= n {
                 break;
             }
+            let len = PIECE.min(n - at);
             // SAFETY: each piece is taken once through `next`, so the
-            // copies are disjoint, within `tail` and the reserved space.
-            unsafe { std::ptr::copy_nonoverlapping(from.at(at), to.at(at), PIECE.min(n - at)) };
+            // copies are disjoint, within `tail` and the reserved space;
+            // the copied elements are valid values of `T`.
+            unsafe {
+                populate(to.at(at) as *mut u8, len * std::mem::size_of::<T>());
+                std::ptr::copy_nonoverlapping(from.at(at), to.at(at), len);
+                if by != 0 {
+                    std::slice::from_raw_parts_mut(to.at(at), len)
+                        .iter_mut()
+                        .for_each(|x| fix(x, by));
+                }
+            };
         };
         std::thread::scope(|scope| {
             for _ in 1..threads.min(n.div_ceil(PIECE)) {

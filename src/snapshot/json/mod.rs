@@ -16,6 +16,7 @@ mod build;
 mod fast;
 mod ids;
 mod join;
+mod pages;
 mod raw;
 mod scan;
 mod stream;

@@ -206,6 +206,16 @@ pub(super) struct RawScoreEvent<'a> {
 pub(super) mod read {
     use super::*;
 
+    /// Empty or only white space (`str::trim`'s), without trimming the
+    /// usual text that starts with a visible ASCII character.
+    #[inline]
+    pub fn blank(s: &str) -> bool {
+        match s.as_bytes().first() {
+            Some(c) if c.is_ascii_graphic() => false,
+            _ => s.trim().is_empty(),
+        }
+    }
+
     pub fn present<'a, 'de>(v: &'a F<'de>) -> Option<&'a Scalar<'de>> {
         match v {
             None | Some(Scalar::Null) => None,
@@ -232,7 +242,7 @@ pub(super) mod read {
 
     pub fn required_text<'a>(v: &'a F<'_>) -> Result<Cow<'a, str>, String> {
         match text(v)? {
-            Some(s) if !s.trim().is_empty() => Ok(s),
+            Some(s) if !blank(&s) => Ok(s),
             _ => Err("is missing".into()),
         }
     }
@@ -261,7 +271,7 @@ pub(super) mod read {
                 Err(too_large(&format!("{n:e}")))
             }
             Some(Scalar::Num(n)) => number(*n).map(Some),
-            Some(Scalar::Str(s)) if s.trim().is_empty() => Ok(None),
+            Some(Scalar::Str(s)) if blank(s) => Ok(None),
             Some(Scalar::Str(s)) => {
                 match Decimal::from_str(s.trim()).or_else(|_| Decimal::from_scientific(s.trim())) {
                     Ok(d) if d.abs() > max => Err(too_large(&format!("{s:?}"))),
@@ -371,8 +381,23 @@ pub(super) mod read {
         }
         // The fixed digits, checked together: one branch, no per-digit loop.
         let d = |i: usize| b[i].wrapping_sub(b'0') as u32;
-        const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-        if DIGITS.iter().fold(0, |bad, &i| bad | (d(i) > 9) as u32) != 0 {
+        let bad = |i: usize| (d(i) > 9) as u32;
+        if bad(0)
+            | bad(1)
+            | bad(2)
+            | bad(3)
+            | bad(5)
+            | bad(6)
+            | bad(8)
+            | bad(9)
+            | bad(11)
+            | bad(12)
+            | bad(14)
+            | bad(15)
+            | bad(17)
+            | bad(18)
+            != 0
+        {
             return None;
         }
         let two = |i: usize| d(i) * 10 + d(i + 1);
@@ -392,11 +417,7 @@ pub(super) mod read {
         let offset = match (b.get(i), b.len() - i) {
             (Some(b'Z'), 1) => 0,
             (Some(sign @ (b'+' | b'-')), 6) if b[i + 3] == b':' => {
-                if [1, 2, 4, 5]
-                    .iter()
-                    .fold(0, |bad, &k| bad | (d(i + k) > 9) as u32)
-                    != 0
-                {
+                if bad(i + 1) | bad(i + 2) | bad(i + 4) | bad(i + 5) != 0 {
                     return None;
                 }
                 let (h, m) = (two(i + 1), two(i + 4));
