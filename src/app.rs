@@ -286,8 +286,16 @@ async fn run_one(
     } else {
         Some(Store::open(&s.state_dir)?)
     };
-    let engine = metrics::Engine::new(&pulled.snapshot, &msettings);
-    let teams = metrics::scope::split(&pulled.snapshot, &s.teams).map_err(anyhow::Error::msg)?;
+    // The follow-up index and the team split are independent: one on each core.
+    let (engine, teams) = std::thread::scope(|sc| {
+        let teams = sc.spawn(|| metrics::scope::split(&pulled.snapshot, &s.teams));
+        let engine = metrics::Engine::new(&pulled.snapshot, &msettings);
+        let teams = teams
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (engine, teams)
+    });
+    let teams = teams.map_err(anyhow::Error::msg)?;
     // Decided once, by the pull (`source::pull`), for every output.
     let currency = pulled.snapshot.currency.clone();
     let out_dir = opts.out.clone().unwrap_or_else(|| s.out_dir.clone());
@@ -431,7 +439,16 @@ impl Unit<'_> {
             Some(st) => st.stored_forecasts(&r.name, key)?,
             None => Vec::new(),
         };
-        let mut figures = self.engine.report(scope, period, as_of, &stored);
+        // The organisation's team rows are computed beside its report (which
+        // leaves a core idle now and then), not after it.
+        let (mut figures, rows) = std::thread::scope(|sc| {
+            let rows = team
+                .is_none()
+                .then(|| sc.spawn(|| self.engine.team_rows(self.teams, period, as_of)));
+            let figures = self.engine.report(scope, period, as_of, &stored);
+            let rows = rows.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            (figures, rows)
+        });
         for (t, member) in &self.teams.unmatched {
             if name.is_none() || name.as_deref() == Some(t.as_str()) {
                 figures.data_quality.push(format!(
@@ -440,10 +457,6 @@ impl Unit<'_> {
             }
         }
         let pulled = self.pulled;
-        let rows = match team {
-            None => Some(self.engine.team_rows(self.teams, period, as_of)),
-            Some(_) => None,
-        };
         let json = report::report_json(&figures, self.currency, name.as_deref(), rows.as_deref());
         let mut bytes = serde_json::to_vec_pretty(&json)?;
         bytes.push(b'\n');

@@ -5,7 +5,7 @@
 
 use super::quota::email_key;
 use crate::snapshot::{Activity, Lead, Snapshot};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// A `[[teams]]` entry, resolved from config.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +118,7 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
         .enumerate()
         .map(|(i, r)| (r.id.as_str(), i as u32))
         .collect();
-    let mut by_email: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut by_email: HashMap<String, Vec<u32>> = HashMap::default();
     for (i, r) in snap.reps.iter().enumerate() {
         if let Some(e) = &r.email {
             by_email.entry(email_key(e)).or_default().push(i as u32);

@@ -315,7 +315,7 @@ impl Builder {
         }
     }
 
-    pub(super) fn deal(&mut self, i: usize, d: RawDeal) {
+    pub(super) fn deal(&mut self, i: usize, d: &RawDeal) {
         let start = self.snap.changes.len() as u32;
         let built = (|| {
             let id = at("id", read::required_text(&d.id))?;
@@ -363,7 +363,7 @@ impl Builder {
         }
     }
 
-    pub(super) fn activity(&mut self, i: usize, a: RawActivity) {
+    pub(super) fn activity(&mut self, i: usize, a: &RawActivity) {
         let built = (|| {
             let id = at("id", read::required_text(&a.id))?;
             // An owner that is not a known rep still counts for team figures.
@@ -476,7 +476,7 @@ impl Builder {
         }
     }
 
-    pub(super) fn lead(&mut self, i: usize, l: RawLead) {
+    pub(super) fn lead(&mut self, i: usize, l: &RawLead) {
         let mut events = Vec::new();
         let mut event_error = None;
         for e in l.score_events.iter().flatten() {

@@ -512,9 +512,9 @@ impl Worker<'_, '_> {
             let i = self.part.counts[list as usize];
             let b = &mut self.part.b;
             match list {
-                List::Deals => b.deal(i, self.s.deal()?),
-                List::Activities => b.activity(i, self.s.activity()?),
-                List::Leads => b.lead(i, self.s.lead()?),
+                List::Deals => b.deal(i, &self.s.deal()?),
+                List::Activities => b.activity(i, &self.s.activity()?),
+                List::Leads => b.lead(i, &self.s.lead()?),
             }
             self.part.counts[list as usize] += 1;
             if at - self.released >= RELEASE_STEP {

@@ -74,15 +74,15 @@ impl Builder {
             Msg::Deals(first, v) => v
                 .into_iter()
                 .enumerate()
-                .for_each(|(i, r)| self.deal(first + i, r)),
+                .for_each(|(i, r)| self.deal(first + i, &r)),
             Msg::Activities(first, v) => v
                 .into_iter()
                 .enumerate()
-                .for_each(|(i, r)| self.activity(first + i, r)),
+                .for_each(|(i, r)| self.activity(first + i, &r)),
             Msg::Leads(first, v) => v
                 .into_iter()
                 .enumerate()
-                .for_each(|(i, r)| self.lead(first + i, r)),
+                .for_each(|(i, r)| self.lead(first + i, &r)),
             // A list is complete: now its ids can be checked for repeats.
             Msg::End(List::Deals) => self.check_ids("deals"),
             Msg::End(List::Activities) => self.check_ids("activities"),
