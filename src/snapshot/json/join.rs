@@ -1,6 +1,6 @@
 //! Joining the fast path's parts: along the chain of proven cuts, each
-//! part's indexes are shifted (in parallel) and its records moved into
-//! place, then ids are checked and deal links resolved exactly as the
+//! part's records are moved into place (its indexes shifted as they are
+//! copied), then ids are checked and deal links resolved exactly as the
 //! general path does at each list's end. Every step over millions of
 //! records runs on all cores.
 
