@@ -203,35 +203,8 @@ fn find_late(bytes: &[u8], from: usize, key: &[u8]) -> Option<usize> {
 
 /// A list of records (`null` is an empty list), each handed to `record`
 /// with its index.
-fn list_of<'a>(s: &mut Scan<'a>, mut record: impl FnMut(&mut Scan<'a>, usize) -> R<()>) -> R<()> {
-    match s.next()? {
-        b'n' => return literal(s, b"ull"),
-        b'[' => {}
-        _ => return Err(Bail),
-    }
-    if s.peek()? == b']' {
-        s.pos += 1;
-        return Ok(());
-    }
-    let mut i = 0;
-    loop {
-        record(s, i)?;
-        i += 1;
-        match s.next()? {
-            b',' => {}
-            b']' => return Ok(()),
-            _ => return Err(Bail),
-        }
-    }
-}
-
-fn literal(s: &mut Scan, rest: &[u8]) -> R<()> {
-    if s.b[s.pos..].starts_with(rest) {
-        s.pos += rest.len();
-        Ok(())
-    } else {
-        Err(Bail)
-    }
+fn list_of<'a>(s: &mut Scan<'a>, record: impl FnMut(&mut Scan<'a>, usize) -> R<()>) -> R<()> {
+    s.each(record).map(|_| ())
 }
 
 /// `"currency"` as the general path reads it: as written (`finish` checks it).
@@ -246,26 +219,13 @@ fn currency(s: &mut Scan) -> R<Option<String>> {
 /// `"notes"`: a list whose texts are kept (`null` is none).
 fn notes(s: &mut Scan) -> R<Vec<String>> {
     let mut out = Vec::new();
-    if s.peek()? == b'n' {
-        s.pos += 1;
-        literal(s, b"ull")?;
-        return Ok(out);
-    }
-    s.expect(b'[')?;
-    if s.peek()? == b']' {
-        s.pos += 1;
-        return Ok(out);
-    }
-    loop {
+    s.each(|s, _| {
         if let Scalar::Str(t) = s.scalar()? {
             out.push(t.into_owned());
         }
-        match s.next()? {
-            b',' => {}
-            b']' => return Ok(out),
-            _ => return Err(Bail),
-        }
-    }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// The parts' starts: the first where the references ended, then one
@@ -471,7 +431,7 @@ impl Worker<'_, '_> {
             };
             match self.s.next()? {
                 b'n' => {
-                    literal(&mut self.s, b"ull")?;
+                    self.s.literal(b"ull")?;
                     self.part.lists.push((list, false));
                     continue;
                 }

@@ -246,7 +246,8 @@ impl<'a> Scan<'a> {
         }
     }
 
-    fn literal(&mut self, word: &[u8]) -> R<()> {
+    /// The rest of a literal (`ull` after `n`), consumed.
+    pub fn literal(&mut self, word: &[u8]) -> R<()> {
         if self.b[self.pos..].starts_with(word) {
             self.pos += word.len();
             Ok(())
@@ -341,26 +342,38 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// A list of objects as serde fills `Option<Vec<T>>` (`null` is None).
-    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> R<T>) -> R<Option<Vec<T>>> {
+    /// A list, each item handed to `item` with its index; false for
+    /// `null` (no list).
+    pub fn each(&mut self, mut item: impl FnMut(&mut Self, usize) -> R<()>) -> R<bool> {
         match self.next()? {
-            b'n' => return self.literal(b"ull").map(|_| None),
+            b'n' => return self.literal(b"ull").map(|_| false),
             b'[' => {}
             _ => return Err(Bail),
         }
-        let mut out = Vec::new();
         if self.peek()? == b']' {
             self.pos += 1;
-            return Ok(Some(out));
+            return Ok(true);
         }
+        let mut i = 0;
         loop {
-            out.push(item(self)?);
+            item(self, i)?;
+            i += 1;
             match self.next()? {
                 b',' => {}
-                b']' => return Ok(Some(out)),
+                b']' => return Ok(true),
                 _ => return Err(Bail),
             }
         }
+    }
+
+    /// A list of objects as serde fills `Option<Vec<T>>` (`null` is None).
+    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> R<T>) -> R<Option<Vec<T>>> {
+        let mut out = Vec::new();
+        let listed = self.each(|s, _| {
+            out.push(item(s)?);
+            Ok(())
+        })?;
+        Ok(listed.then_some(out))
     }
 
     pub fn rep(&mut self) -> R<RawRep<'a>> {
