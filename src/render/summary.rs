@@ -112,6 +112,15 @@ impl Summary {
         }
     }
 
+    /// The mark a chat message shows before a goal's state.
+    pub fn goal_mark(met: Option<bool>) -> &'static str {
+        match met {
+            Some(true) => "✅",
+            Some(false) => "❌",
+            None => "⚪",
+        }
+    }
+
     /// The best forecast as one sentence, e.g. "Forecast for 2026-08:
     /// $1.2M by Stage-weighted, the most accurate method (91.2% on average)".
     pub fn best_forecast_line(&self) -> Option<String> {

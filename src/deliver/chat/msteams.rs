@@ -101,11 +101,7 @@ pub fn card(s: &Summary) -> Value {
             s.goals
                 .iter()
                 .map(|g| {
-                    let mark = match g.met {
-                        Some(true) => "✅",
-                        Some(false) => "❌",
-                        None => "⚪",
-                    };
+                    let mark = Summary::goal_mark(g.met);
                     (e(&g.label), format!("{mark} {}", e(s.goal_state(g.met))))
                 })
                 .collect(),

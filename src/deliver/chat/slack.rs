@@ -89,11 +89,7 @@ pub fn message(s: &Summary) -> Value {
             .goals
             .iter()
             .map(|g| {
-                let mark = match g.met {
-                    Some(true) => "✅",
-                    Some(false) => "❌",
-                    None => "⚪",
-                };
+                let mark = Summary::goal_mark(g.met);
                 format!("{mark} {}: {}", e(&g.label), e(s.goal_state(g.met)))
             })
             .collect();
