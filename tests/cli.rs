@@ -2,17 +2,11 @@
 //! fail clearly, exit non-zero and leave nothing behind.
 
 mod common;
+use common::salesops;
 
-use assert_cmd::Command;
 use predicates::str::contains;
 use std::fs;
 use std::path::Path;
-
-fn salesops(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("salesops").unwrap();
-    c.current_dir(dir).env_remove("SALESOPS_CONFIG");
-    c
-}
 
 fn small(dir: &Path) {
     for f in ["salesops.toml", "crm.json"] {

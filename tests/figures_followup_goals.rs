@@ -38,11 +38,10 @@
 //! data-quality note.
 
 mod common;
+use common::salesops;
 
-use assert_cmd::Command;
 use predicates::str::contains;
 use serde_json::{json, Value};
-use std::fs;
 use std::path::Path;
 
 const CONFIG_HEAD: &str = r#"
@@ -214,28 +213,11 @@ fn snapshot() -> Value {
 }
 
 fn setup(config_tail: &str, snap: &Value) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("salesops.toml"),
-        format!("{CONFIG_HEAD}{config_tail}"),
-    )
-    .unwrap();
-    fs::write(
-        dir.path().join("crm.json"),
-        serde_json::to_vec_pretty(snap).unwrap(),
-    )
-    .unwrap();
-    dir
+    common::workdir(&format!("{CONFIG_HEAD}{config_tail}"), snap)
 }
 
 fn july(dir: &Path) -> Value {
     common::run_report(dir, "fu", "2026-07", "2026-08-01")
-}
-
-fn salesops(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("salesops").unwrap();
-    c.current_dir(dir).env_remove("SALESOPS_CONFIG");
-    c
 }
 
 #[test]

@@ -32,8 +32,6 @@
 mod common;
 
 use serde_json::{json, Value};
-use std::fs;
-use std::path::Path;
 
 fn h(at: &str, fields: Value) -> Value {
     let mut e = fields;
@@ -203,18 +201,7 @@ period = "previous_month"
 "#;
 
 fn setup(config: &str, books: &Value) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("salesops.toml"), config).unwrap();
-    write_books(dir.path(), books);
-    dir
-}
-
-fn write_books(dir: &Path, books: &Value) {
-    fs::write(
-        dir.join("crm.json"),
-        serde_json::to_vec_pretty(books).unwrap(),
-    )
-    .unwrap();
+    common::workdir(config, books)
 }
 
 fn notes(r: &Value) -> Vec<String> {

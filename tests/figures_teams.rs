@@ -41,8 +41,8 @@
 //! 1,500 on 07-10.
 
 mod common;
+use common::salesops;
 
-use assert_cmd::Command;
 use predicates::str::contains;
 use serde_json::{json, Value};
 use std::fs;
@@ -169,18 +169,7 @@ fn july_books() -> Value {
 }
 
 fn setup(teams: &str, books: &Value) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("salesops.toml"), config(teams)).unwrap();
-    write_books(dir.path(), books);
-    dir
-}
-
-fn write_books(dir: &Path, books: &Value) {
-    fs::write(
-        dir.join("crm.json"),
-        serde_json::to_vec_pretty(books).unwrap(),
-    )
-    .unwrap();
+    common::workdir(&config(teams), books)
 }
 
 fn team_json(dir: &Path, team: &str, period: &str) -> Value {
@@ -191,12 +180,6 @@ fn team_json(dir: &Path, team: &str, period: &str) -> Value {
         .join("report.json");
     serde_json::from_slice(&fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .unwrap()
-}
-
-fn salesops(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("salesops").unwrap();
-    c.current_dir(dir).env_remove("SALESOPS_CONFIG");
-    c
 }
 
 fn june(dir: &Path) -> Value {
@@ -334,7 +317,7 @@ fn two_teams_forecasts_are_stored_apart_and_judged_apart() {
     // organisation and for each team under its own key.
     june(dir.path());
     // Run 2 on the same store with July's books.
-    write_books(dir.path(), &july_books());
+    common::write_crm(dir.path(), &july_books());
     let org = common::run_report(dir.path(), "org", "2026-07", "2026-08-01");
     let acc = |f: f64, a: f64| {
         json!({"forecast": f, "actual": a, "accuracy": (1.0 - (a - f).abs() / a).max(0.0),

@@ -12,10 +12,8 @@ use std::net::TcpListener;
 use std::path::Path;
 
 fn salesops(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("salesops").unwrap();
-    c.current_dir(dir)
-        .env_remove("SALESOPS_CONFIG")
-        .env_remove("SALESOPS_LOG")
+    let mut c = common::salesops(dir);
+    c.env_remove("SALESOPS_LOG")
         .env_remove("SALESOPS_TEST_PANIC");
     c
 }

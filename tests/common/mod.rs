@@ -59,13 +59,36 @@ pub fn assert_matches(want: &Value, got: &Value) {
     );
 }
 
+/// The `salesops` binary, run in `dir`, with no config path from the
+/// environment.
+pub fn salesops(dir: &Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("salesops").unwrap();
+    c.current_dir(dir).env_remove("SALESOPS_CONFIG");
+    c
+}
+
+/// A working folder with `config` as salesops.toml and `crm` as the file
+/// source's crm.json.
+pub fn workdir(config: &str, crm: &Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("salesops.toml"), config).unwrap();
+    write_crm(dir.path(), crm);
+    dir
+}
+
+/// Writes (or replaces) `dir`/crm.json.
+pub fn write_crm(dir: &Path, crm: &Value) {
+    std::fs::write(
+        dir.join("crm.json"),
+        serde_json::to_vec_pretty(crm).unwrap(),
+    )
+    .unwrap();
+}
+
 /// Runs `salesops run --config salesops.toml --period P --as-of D` in `dir`
 /// (it must succeed) and returns that report's report.json.
 pub fn run_report(dir: &Path, report: &str, period: &str, as_of: &str) -> Value {
-    assert_cmd::Command::cargo_bin("salesops")
-        .unwrap()
-        .current_dir(dir)
-        .env_remove("SALESOPS_CONFIG")
+    salesops(dir)
         .args([
             "run",
             "--config",
