@@ -4,7 +4,7 @@
 //! come out of one pass over the snapshot (METRICS.md "Teams").
 
 use super::quota::email_key;
-use crate::snapshot::{Activity, Lead, Snapshot};
+use crate::snapshot::{Activity, Lead, Select, Snapshot};
 use rustc_hash::FxHashMap as HashMap;
 
 /// A `[[teams]]` entry, resolved from config.
@@ -61,20 +61,12 @@ impl Scope {
         }
     }
 
-    pub fn activities<'a>(&'a self, snap: &'a Snapshot) -> impl Iterator<Item = &'a Activity> {
-        pick(&snap.activities, &self.activities)
+    pub fn activities<'a>(&'a self, snap: &'a Snapshot) -> Select<'a, Activity> {
+        snap.activities.select(self.activities.as_deref())
     }
 
-    pub fn leads<'a>(&'a self, snap: &'a Snapshot) -> impl Iterator<Item = &'a Lead> {
-        pick(&snap.leads, &self.leads)
-    }
-}
-
-/// The records of `all` that `only` lists (every one when `None`).
-fn pick<'a, T>(all: &'a [T], only: &'a Option<Vec<u32>>) -> Box<dyn Iterator<Item = &'a T> + 'a> {
-    match only {
-        None => Box::new(all.iter()),
-        Some(list) => Box::new(list.iter().map(move |i| &all[*i as usize])),
+    pub fn leads<'a>(&'a self, snap: &'a Snapshot) -> Select<'a, Lead> {
+        snap.leads.select(self.leads.as_deref())
     }
 }
 

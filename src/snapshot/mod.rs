@@ -8,12 +8,14 @@
 
 mod books;
 mod json;
+mod records;
 
 pub use books::{deal_at, Books, DealAt};
 pub use json::{
     parse, parse_with_progress, to_json, LoadError, LoadOptions, RecordError, MAX_NUMBER,
     REQUIRED_LISTS,
 };
+pub use records::{Records, Select};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -31,8 +33,10 @@ pub struct Snapshot {
     pub reps: Vec<Rep>,
     pub stages: Vec<Stage>,
     pub deals: Vec<Deal>,
-    pub activities: Vec<Activity>,
-    pub leads: Vec<Lead>,
+    /// Activities and leads come by the million: kept in the pieces the
+    /// reader filled them in (`Records`), read as one list.
+    pub activities: Records<Activity>,
+    pub leads: Records<Lead>,
     /// Every deal's history, flat: deal `i` owns `changes[deals[i].history]`
     /// (one allocation for millions of entries, no per-deal `Vec`).
     pub changes: Vec<Change>,

@@ -421,49 +421,38 @@ impl Builder {
     /// `check_ids`, the repeated hashes already found (the fast path sorts
     /// the three lists' hashes at once).
     pub(super) fn check_ids_knowing(&mut self, list: &'static str, repeated: &HashSet<u64>) {
+        // The records whose id an earlier kept record has, taken out, with
+        // their input index and id.
         fn take<T>(
-            items: &mut Vec<T>,
+            items: &mut Records<T>,
             hashes: &IdHashes,
             repeated: &HashSet<u64>,
-            id: impl Fn(&T) -> &str,
-        ) -> Vec<(usize, T)> {
-            let dup = repeated_ids(items, hashes, repeated, id);
+            id: impl Fn(&T) -> &Text,
+        ) -> Vec<(usize, Text)> {
+            let dup = repeated_ids(hashes, repeated, |j| id(&items[j]).as_str());
             if !dup.contains(&true) {
                 return Vec::new();
             }
-            let mut kept = Vec::with_capacity(items.len());
-            let mut out = Vec::new();
-            for (j, item) in std::mem::take(items).into_iter().enumerate() {
-                if dup[j] {
-                    out.push((hashes[j].1 as usize, item));
-                } else {
-                    kept.push(item);
-                }
-            }
-            *items = kept;
-            out
+            let out = items.take_where(|j| dup[j]);
+            out.iter()
+                .map(|(j, t)| (hashes[*j].1 as usize, id(t).clone()))
+                .collect()
         }
-        let removed: Vec<(usize, Text)> = match list {
+        let removed = match list {
             "deals" => {
                 let h = std::mem::take(&mut self.deal_ids);
-                take(&mut self.snap.deals, &h, repeated, |d| &d.id)
-                    .into_iter()
-                    .map(|(i, d)| (i, d.id))
-                    .collect()
+                let mut deals = Records::from(std::mem::take(&mut self.snap.deals));
+                let out = take(&mut deals, &h, repeated, |d| &d.id);
+                self.snap.deals = deals.into_vec();
+                out
             }
             "activities" => {
                 let h = std::mem::take(&mut self.act_ids);
                 take(&mut self.snap.activities, &h, repeated, |a| &a.id)
-                    .into_iter()
-                    .map(|(i, a)| (i, a.id))
-                    .collect()
             }
             "leads" => {
                 let h = std::mem::take(&mut self.lead_ids);
                 take(&mut self.snap.leads, &h, repeated, |l| &l.id)
-                    .into_iter()
-                    .map(|(i, l)| (i, l.id))
-                    .collect()
             }
             _ => Vec::new(),
         };

@@ -89,19 +89,18 @@ fn adjacent_repeats(sorted: &[u64]) -> impl Iterator<Item = u64> + '_ {
 
 /// Records that repeat the id of an earlier kept record: of the records
 /// whose hash is repeated, only those ids are compared.
-pub(super) fn repeated_ids<T>(
-    items: &[T],
+pub(super) fn repeated_ids<'a>(
     hashes: &IdHashes,
     repeated: &HashSet<u64>,
-    id: impl Fn(&T) -> &str,
+    id: impl Fn(usize) -> &'a str,
 ) -> Vec<bool> {
-    let mut dup = vec![false; items.len()];
+    let mut dup = vec![false; hashes.len()];
     if repeated.is_empty() {
         return dup;
     }
     let mut first: HashSet<&str> = HashSet::default();
     for (j, (h, _)) in hashes.iter().enumerate() {
-        if repeated.contains(h) && !first.insert(id(&items[j])) {
+        if repeated.contains(h) && !first.insert(id(j)) {
             dup[j] = true;
         }
     }

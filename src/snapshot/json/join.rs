@@ -9,7 +9,7 @@ use super::fast::{List, Part};
 use super::ids::repeated_hashes;
 use super::pages::populate;
 use super::scan::{Bail, R};
-use crate::snapshot::{Activity, Deal, DealLink};
+use crate::snapshot::{Deal, DealLink};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Joins the parts along the chain of proven cuts, then checks ids and
@@ -82,15 +82,16 @@ pub(super) fn join(
     Ok((b, joined))
 }
 
-/// Appends the parts' records, in order, after the builder's own: indexes
-/// shifted part by part, then each list copied once into place.
-fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> PendingLinks {
+/// Appends the parts' records, in order, after the builder's own. Deals,
+/// their history and the id lists are copied into place (indexes shifted
+/// as they are); activities and leads, the bulk, keep the parts' pieces
+/// (`Records`), so they are written once. Returns each activity piece's
+/// pending deal links (`DealLink::Unknown(k)` names the piece's k-th).
+fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> Vec<PendingLinks> {
     // Where each part's records start in the joined lists.
     let mut at = Offsets {
         lists: [0; 3],
         changes: b.snap.changes.len(),
-        links: 0,
-        text: 0,
     };
     let mut offsets = Vec::new();
     for p in &mut parts {
@@ -99,9 +100,6 @@ fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> PendingL
             *o += n;
         }
         at.changes += p.b.snap.changes.len();
-        let mine = p.b.pending.get_or_insert_with(Default::default);
-        at.links += mine.ends.len();
-        at.text += mine.text.len();
         for e in std::mem::take(&mut p.b.errors) {
             let mut e = e;
             if let Some(l) = List::of(e.collection) {
@@ -132,33 +130,26 @@ fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> PendingL
         let by = by as u32;
         d.history = d.history.start + by..d.history.end + by;
     });
-    b.snap.activities = gather!(
-        snap.activities,
-        |o: &Offsets| o.links,
-        |a: &mut Activity, by| {
-            if let DealLink::Unknown(k) = &mut a.deal {
-                *k += by as u32;
-            }
-        }
-    );
-    b.snap.leads = gather!(snap.leads, none, |_, _| {});
     let index = |i: &mut (u64, u32), by: usize| i.1 += by as u32;
     b.deal_ids = gather!(deal_ids, |o: &Offsets| o.lists[0], index);
     b.act_ids = gather!(act_ids, |o: &Offsets| o.lists[1], index);
     b.lead_ids = gather!(lead_ids, |o: &Offsets| o.lists[2], index);
-    let (text, ends): (Vec<_>, Vec<_>) = parts
-        .iter_mut()
-        .zip(&offsets)
-        .map(|(p, o)| {
-            let l = p.b.pending.take().unwrap_or_default();
-            ((l.text.into_bytes(), 0), (l.ends, o.text))
-        })
-        .unzip();
-    let text = concat(Vec::new(), text, threads, |_, _| {});
-    PendingLinks {
-        text: String::from_utf8(text).expect("deal ids are text"),
-        ends: concat(Vec::new(), ends, threads, |e, by| *e += by),
+    // The builder's own list (read before the parts) has no pending links.
+    let mut pending: Vec<PendingLinks> = b
+        .snap
+        .activities
+        .chunks()
+        .iter()
+        .map(|_| PendingLinks::default())
+        .collect();
+    for p in &mut parts {
+        let acts = std::mem::take(&mut p.b.snap.activities).into_vec();
+        b.snap.activities.append(acts);
+        pending.push(p.b.pending.take().unwrap_or_default());
+        let leads = std::mem::take(&mut p.b.snap.leads).into_vec();
+        b.snap.leads.append(leads);
     }
+    pending
 }
 
 /// Where one part's records go in the joined lists.
@@ -167,9 +158,6 @@ struct Offsets {
     /// Input indexes of deals, activities, leads.
     lists: [usize; 3],
     changes: usize,
-    /// Pending deal links, and their text.
-    links: usize,
-    text: usize,
 }
 
 /// `head` followed by `tails`, in order, each tail's elements given
@@ -258,10 +246,10 @@ impl<T> Raw<T> {
 /// activity's deal. Those that name no deal are listed as the general path
 /// lists them: while streaming, every one read (even of an activity that
 /// turned out broken or a duplicate), in input order; at the end, those of
-/// the activities kept.
-fn resolve(b: &mut Builder, pending: &PendingLinks, threads: usize, streaming: bool) {
-    let n = pending.ends.len();
-    if n == 0 {
+/// the activities kept. `pending[c]` holds the links of the activities'
+/// piece `c`.
+fn resolve(b: &mut Builder, pending: &[PendingLinks], threads: usize, streaming: bool) {
+    if pending.iter().all(|p| p.ends.is_empty()) {
         return;
     }
     if b.deal_lookup.is_none() {
@@ -271,39 +259,64 @@ fn resolve(b: &mut Builder, pending: &PendingLinks, threads: usize, streaming: b
         return;
     };
     let deals = &b.snap.deals;
-    let per = n.div_ceil(threads.max(1));
-    let mut found: Vec<Option<DealLink>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .step_by(per)
-            .map(|from| {
-                scope.spawn(move || {
-                    let mut out = Vec::with_capacity(per);
-                    let ids = (from..(from + per).min(n)).map(|k| pending.get(k));
-                    lookup.find_all(deals, ids, |i| out.push(i.map(DealLink::Deal)));
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("deal link thread panicked"))
-            .collect()
+    let mut found: Vec<Vec<Option<DealLink>>> = vec![Vec::new(); pending.len()];
+    on_threads(found.iter_mut().zip(pending), threads, |(out, p)| {
+        out.reserve_exact(p.ends.len());
+        let ids = (0..p.ends.len()).map(|k| p.get(k));
+        lookup.find_all(deals, ids, |i| out.push(i.map(DealLink::Deal)));
     });
     let unknown = &mut b.snap.unknown_deal_ids;
-    let mut note = |k: usize| {
-        unknown.push(pending.get(k).to_string());
+    let mut note = |c: usize, k: usize| {
+        unknown.push(pending[c].get(k).to_string());
         DealLink::Unknown(unknown.len() as u32 - 1)
     };
+    let pieces = b.snap.activities.chunks_mut();
+    debug_assert_eq!(pieces.len(), pending.len());
     if streaming {
-        for (k, link) in found.iter_mut().enumerate() {
-            if link.is_none() {
-                *link = Some(note(k));
+        for (c, links) in found.iter_mut().enumerate() {
+            for (k, link) in links.iter_mut().enumerate() {
+                if link.is_none() {
+                    *link = Some(note(c, k));
+                }
+            }
+        }
+        // Every link is known now: the pieces are set on every core.
+        on_threads(pieces.iter_mut().zip(&found), threads, |(piece, links)| {
+            for a in piece {
+                if let DealLink::Unknown(k) = a.deal {
+                    a.deal = links[k as usize].expect("every link found or noted");
+                }
+            }
+        });
+    } else {
+        for (c, piece) in pieces.iter_mut().enumerate() {
+            for a in piece {
+                if let DealLink::Unknown(k) = a.deal {
+                    a.deal = found[c][k as usize].unwrap_or_else(|| note(c, k as usize));
+                }
             }
         }
     }
-    for a in &mut b.snap.activities {
-        if let DealLink::Unknown(k) = a.deal {
-            a.deal = found[k as usize].unwrap_or_else(|| note(k as usize));
+}
+
+/// Runs `work` on each item, `threads` threads taking items in turn.
+fn on_threads<I>(items: I, threads: usize, work: impl Fn(I::Item) + Sync)
+where
+    I: Iterator + Send,
+    I::Item: Send,
+{
+    let items = std::sync::Mutex::new(items);
+    let run = || loop {
+        let next = items.lock().expect("work list").next();
+        match next {
+            Some(item) => work(item),
+            None => break,
         }
-    }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(run);
+        }
+        run();
+    });
 }
