@@ -207,12 +207,17 @@ impl Builder {
                 }
             }
         }
-        let unknown = self
-            .snap
-            .activities
-            .iter()
-            .filter(|a| matches!(a.deal, DealLink::Unknown(_)))
-            .count();
+        // Without unknown ids no activity can name one (the usual case: a
+        // pass over millions of activities saved).
+        let unknown = match self.snap.unknown_deal_ids.is_empty() {
+            true => 0,
+            false => self
+                .snap
+                .activities
+                .iter()
+                .filter(|a| matches!(a.deal, DealLink::Unknown(_)))
+                .count(),
+        };
         if unknown > 0 {
             let mut ids: Vec<&str> = self
                 .snap

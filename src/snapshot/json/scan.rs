@@ -221,6 +221,7 @@ impl<'a> Scan<'a> {
 
     /// Any value as a `Scalar` (lists and objects skipped). `null` is
     /// `Scalar::Null`.
+    #[inline(always)]
     pub fn scalar(&mut self) -> R<Scalar<'a>> {
         match self.peek()? {
             b'"' => {
@@ -238,7 +239,7 @@ impl<'a> Scan<'a> {
     }
 
     /// A record field as serde fills `Option<Scalar>`: `null` is `None`.
-    #[inline]
+    #[inline(always)]
     pub fn field(&mut self) -> R<F<'a>> {
         match self.scalar()? {
             Scalar::Null => Ok(None),
@@ -408,6 +409,7 @@ impl<'a> Scan<'a> {
         Ok(r)
     }
 
+    #[inline(always)]
     pub fn deal(&mut self) -> R<RawDeal<'a>> {
         let mut r = RawDeal::default();
         self.object(|s, key| {
@@ -450,6 +452,7 @@ impl<'a> Scan<'a> {
         Ok(r)
     }
 
+    #[inline(always)]
     pub fn activity(&mut self) -> R<RawActivity<'a>> {
         let mut r = RawActivity::default();
         self.object(|s, key| {
@@ -467,6 +470,7 @@ impl<'a> Scan<'a> {
         Ok(r)
     }
 
+    #[inline(always)]
     pub fn lead(&mut self) -> R<RawLead<'a>> {
         let mut r = RawLead::default();
         self.object(|s, key| {
@@ -499,7 +503,7 @@ impl<'a> Scan<'a> {
     }
 
     /// Reads a field into `slot`, returning its bit for the repeat check.
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, slot: &mut F<'a>, bit: u32) -> R<u32> {
         *slot = self.field()?;
         Ok(bit)
@@ -510,7 +514,7 @@ impl<'a> Scan<'a> {
 /// or control byte is (the end of the input if none; with `stop_high`,
 /// also the first non-ASCII byte), and whether the bytes before it are
 /// all ASCII. Sixteen bytes at a time (SSE2, on every x86-64), then eight.
-#[inline]
+#[inline(always)]
 fn run(b: &[u8], mut pos: usize, stop_high: bool) -> (usize, bool) {
     let mut plain = true;
     #[cfg(target_arch = "x86_64")]
