@@ -42,11 +42,15 @@ impl<T> Records<T> {
     }
 
     /// Appends one record to the last piece.
+    #[inline]
     pub fn push(&mut self, item: T) {
-        if self.chunks.is_empty() {
-            self.append(Vec::new());
+        match self.chunks.last_mut() {
+            Some(last) => last.push(item),
+            None => {
+                self.starts.push(0);
+                self.chunks.push(vec![item]);
+            }
         }
-        self.chunks.last_mut().expect("a piece").push(item);
         self.len += 1;
     }
 
