@@ -25,9 +25,10 @@ pub fn activities(
     let mut selling = Decimal::ZERO;
     let mut total = Decimal::ZERO;
     let (mut booked, mut prospecting) = (0u64, 0u64);
-    for a in scope.activities(snap) {
+    // Internal iteration (`for_each`): a plain loop over each piece.
+    scope.activities(snap).for_each(|a| {
         if !win.contains(&a.at) {
-            continue;
+            return;
         }
         total += a.duration_minutes;
         if s.selling_kinds[a.kind.index()] {
@@ -38,7 +39,7 @@ pub fn activities(
             ActivityKind::Meeting if a.is_booked_meeting() => booked += 1,
             _ => {}
         }
-    }
+    });
     ActivityKpis {
         selling_time_share: super::dec_ratio(selling, total),
         meetings_per_prospecting_activity: ratio(booked, prospecting),
@@ -79,10 +80,8 @@ pub fn leads(
     let mut hours: Vec<f64> = Vec::new();
     let (mut created, mut unanswered, mut in_sla, mut sqls) = (0u64, 0u64, 0u64, 0u64);
     let mut unworked = Vec::new();
-    for l in scope.leads(snap) {
-        if !win.contains(&l.created_at) {
-            continue;
-        }
+    let in_period = scope.leads(snap).filter(|l| win.contains(&l.created_at));
+    in_period.for_each(|l| {
         created += 1;
         let answered = l.first_response_at.filter(|r| as_of_b.after(r));
         match answered {
@@ -109,7 +108,7 @@ pub fn leads(
                 });
             }
         }
-    }
+    });
     let (mean, median) = mean_median(hours);
     LeadResults {
         response_mean: mean,

@@ -195,11 +195,11 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
     }
     // Activities and leads without a known owner belong to no team (not
     // even the "no team" row: that is the reps in no team).
-    for (i, a) in snap.activities.iter().enumerate() {
+    snap.activities.iter().enumerate().for_each(|(i, a)| {
         if let Some(o) = a.owner {
             scopes[slot(o)].activities.as_mut().unwrap().push(i as u32);
         }
-    }
+    });
     for (i, l) in snap.leads.iter().enumerate() {
         if let Some(r) = l.owner.as_deref().and_then(|o| by_id.get(o)) {
             scopes[slot(*r as usize)]

@@ -24,13 +24,14 @@ impl TouchIndex {
                 && !matches!(a.outcome.as_deref(), Some("canceled") | Some("no_show"))
         };
         let mut count = vec![0u32; snap.deals.len() + 1];
-        for a in &snap.activities {
+        // Internal iteration (`for_each`): a plain loop over each piece.
+        snap.activities.iter().for_each(|a| {
             if let DealLink::Deal(d) = a.deal {
                 if eligible(a) {
                     count[d as usize + 1] += 1;
                 }
             }
-        }
+        });
         for i in 1..count.len() {
             count[i] += count[i - 1];
         }
@@ -38,7 +39,7 @@ impl TouchIndex {
         let mut entries: Vec<(DateTime<Utc>, Option<u32>)> =
             vec![(DateTime::<Utc>::MIN_UTC, None); total];
         let mut fill = count.clone();
-        for a in &snap.activities {
+        snap.activities.iter().for_each(|a| {
             if let DealLink::Deal(d) = a.deal {
                 if eligible(a) {
                     let slot = &mut fill[d as usize];
@@ -51,7 +52,7 @@ impl TouchIndex {
                     *slot += 1;
                 }
             }
-        }
+        });
         for d in 0..snap.deals.len() {
             entries[count[d] as usize..count[d + 1] as usize].sort_unstable_by_key(|e| e.0);
         }

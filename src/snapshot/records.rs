@@ -293,6 +293,18 @@ impl<'a, T> Iterator for Select<'a, T> {
             Select::Some { ix, .. } => ix.size_hint(),
         }
     }
+
+    /// Every record: piece by piece, each a plain slice loop.
+    fn fold<B, F: FnMut(B, &'a T) -> B>(self, init: B, mut f: F) -> B {
+        if let Select::All(it) = self {
+            return it.fold(init, f);
+        }
+        let mut acc = init;
+        for x in self {
+            acc = f(acc, x);
+        }
+        acc
+    }
 }
 
 #[cfg(test)]
