@@ -16,8 +16,9 @@ use super::build::Builder;
 use super::join::join;
 use super::raw::{read, Scalar};
 use super::scan::{Bail, Scan, R};
+use super::threads::on_threads;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// The lists that are cut into parts (records of millions).
@@ -322,14 +323,9 @@ fn read_parts(
     done: Done,
 ) -> Vec<Option<R<Part>>> {
     let results: Vec<Mutex<Option<R<Part>>>> = cuts.iter().map(|_| Mutex::new(None)).collect();
-    let taken = AtomicUsize::new(0);
     // The first part is always real: when it fails, the others need not go on.
     let abort = AtomicBool::new(false);
-    let work = || loop {
-        let j = taken.fetch_add(1, Ordering::Relaxed);
-        if j >= cuts.len() {
-            break;
-        }
+    on_threads(0..cuts.len(), threads.min(cuts.len()), |j| {
         let mut w = Worker {
             s: Scan::new(bytes, cuts[j].pos),
             part: Part {
@@ -353,12 +349,6 @@ fn read_parts(
             abort.store(true, Ordering::Relaxed);
         }
         *results[j].lock().unwrap() = Some(r);
-    };
-    std::thread::scope(|scope| {
-        for _ in 1..threads.min(cuts.len()) {
-            scope.spawn(work);
-        }
-        work();
     });
     results
         .into_iter()

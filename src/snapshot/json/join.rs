@@ -9,8 +9,8 @@ use super::fast::{List, Part};
 use super::ids::repeated_hashes;
 use super::pages::populate;
 use super::scan::{Bail, R};
+use super::threads::on_threads;
 use crate::snapshot::{Deal, DealLink};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Joins the parts along the chain of proven cuts, then checks ids and
 /// resolves deal links as the general path would have at each list's end.
@@ -192,16 +192,12 @@ fn concat<T: Send>(
         // SAFETY: within the capacity reserved above.
         let to = Raw(unsafe { head.as_mut_ptr().add(len) });
         const PIECE: usize = 1 << 16;
-        let next = AtomicUsize::new(0);
-        let copy = || loop {
-            let at = next.fetch_add(PIECE, Ordering::Relaxed);
-            if at >= n {
-                break;
-            }
+        let pieces = threads.min(n.div_ceil(PIECE));
+        on_threads((0..n).step_by(PIECE), pieces, |at| {
             let len = PIECE.min(n - at);
-            // SAFETY: each piece is taken once through `next`, so the
-            // copies are disjoint, within `tail` and the reserved space;
-            // the copied elements are valid values of `T`.
+            // SAFETY: each piece goes to one thread, so the copies are
+            // disjoint, within `tail` and the reserved space; the copied
+            // elements are valid values of `T`.
             unsafe {
                 populate(to.at(at) as *mut u8, len * std::mem::size_of::<T>());
                 std::ptr::copy_nonoverlapping(from.at(at), to.at(at), len);
@@ -211,12 +207,6 @@ fn concat<T: Send>(
                         .for_each(|x| fix(x, by));
                 }
             };
-        };
-        std::thread::scope(|scope| {
-            for _ in 1..threads.min(n.div_ceil(PIECE)) {
-                scope.spawn(copy);
-            }
-            copy();
         });
         // SAFETY: the elements were moved into `head`; `tail` only frees
         // its buffer.
@@ -297,26 +287,4 @@ fn resolve(b: &mut Builder, pending: &[PendingLinks], threads: usize, streaming:
             }
         }
     }
-}
-
-/// Runs `work` on each item, `threads` threads taking items in turn.
-fn on_threads<I>(items: I, threads: usize, work: impl Fn(I::Item) + Sync)
-where
-    I: Iterator + Send,
-    I::Item: Send,
-{
-    let items = std::sync::Mutex::new(items);
-    let run = || loop {
-        let next = items.lock().expect("work list").next();
-        match next {
-            Some(item) => work(item),
-            None => break,
-        }
-    };
-    std::thread::scope(|scope| {
-        for _ in 1..threads {
-            scope.spawn(run);
-        }
-        run();
-    });
 }

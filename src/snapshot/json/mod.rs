@@ -20,6 +20,7 @@ mod pages;
 mod raw;
 mod scan;
 mod stream;
+mod threads;
 mod write;
 
 pub use write::to_json;
