@@ -100,7 +100,6 @@ impl<T> Records<T> {
         Iter {
             current: [].iter(),
             rest: self.chunks.iter(),
-            left: self.len,
         }
     }
 
@@ -208,7 +207,7 @@ impl<'a, T> IntoIterator for &'a mut Records<T> {
     type IntoIter = std::iter::Flatten<std::slice::IterMut<'a, Vec<T>>>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.chunks.iter_mut().flatten()
+        self.iter_mut()
     }
 }
 
@@ -226,7 +225,6 @@ impl<T> IntoIterator for Records<T> {
 pub struct Iter<'a, T> {
     current: std::slice::Iter<'a, T>,
     rest: std::slice::Iter<'a, Vec<T>>,
-    left: usize,
 }
 
 impl<'a, T> Iterator for Iter<'a, T> {
@@ -236,15 +234,16 @@ impl<'a, T> Iterator for Iter<'a, T> {
     fn next(&mut self) -> Option<&'a T> {
         loop {
             if let Some(x) = self.current.next() {
-                self.left -= 1;
                 return Some(x);
             }
             self.current = self.rest.next()?.iter();
         }
     }
 
+    /// Exact: what is left of this piece and the pieces after it.
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
+        let left = self.current.len() + self.rest.as_slice().iter().map(Vec::len).sum::<usize>();
+        (left, Some(left))
     }
 
     /// Piece by piece, each a plain slice loop.
@@ -330,6 +329,9 @@ mod tests {
             assert_eq!(r.len(), n);
             assert_eq!(r.iter().copied().collect::<Vec<_>>(), all, "{lens:?}");
             assert_eq!(r.iter().len(), n);
+            let mut it = r.iter();
+            it.next();
+            assert_eq!(it.len(), n.saturating_sub(1), "{lens:?}");
             assert_eq!(r.iter().sum::<usize>(), all.iter().sum::<usize>(), "fold");
             for i in 0..n {
                 assert_eq!(r[i], i, "{lens:?}");

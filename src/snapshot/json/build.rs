@@ -209,14 +209,14 @@ impl Builder {
         }
         // Without unknown ids no activity can name one (the usual case: a
         // pass over millions of activities saved).
-        let unknown = match self.snap.unknown_deal_ids.is_empty() {
-            true => 0,
-            false => self
-                .snap
+        let unknown = if self.snap.unknown_deal_ids.is_empty() {
+            0
+        } else {
+            self.snap
                 .activities
                 .iter()
                 .filter(|a| matches!(a.deal, DealLink::Unknown(_)))
-                .count(),
+                .count()
         };
         if unknown > 0 {
             let mut ids: Vec<&str> = self
