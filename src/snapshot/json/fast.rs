@@ -14,7 +14,7 @@
 
 use super::build::Builder;
 use super::join::join;
-use super::raw::{read, Scalar};
+use super::raw::{read, RawActivity, RawDeal, RawLead, Scalar};
 use super::scan::{Bail, Scan, R};
 use super::threads::on_threads;
 use std::ops::Range;
@@ -461,10 +461,24 @@ impl Worker<'_, '_> {
             }
             let i = self.part.counts[list as usize];
             let b = &mut self.part.b;
+            // Each raw record is filled where it lies (returned by value, it
+            // was copied twice on the way to its builder).
             match list {
-                List::Deals => b.deal(i, &self.s.deal()?),
-                List::Activities => b.activity(i, &self.s.activity()?),
-                List::Leads => b.lead(i, &self.s.lead()?),
+                List::Deals => {
+                    let mut r = RawDeal::default();
+                    self.s.deal(&mut r)?;
+                    b.deal(i, &r)
+                }
+                List::Activities => {
+                    let mut r = RawActivity::default();
+                    self.s.activity(&mut r)?;
+                    b.activity(i, &r)
+                }
+                List::Leads => {
+                    let mut r = RawLead::default();
+                    self.s.lead(&mut r)?;
+                    b.lead(i, &r)
+                }
             }
             self.part.counts[list as usize] += 1;
             if at - self.released >= RELEASE_STEP {
