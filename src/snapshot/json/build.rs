@@ -423,8 +423,8 @@ impl Builder {
         self.check_ids_knowing(list, &repeated);
     }
 
-    /// `check_ids`, the repeated hashes already found (the fast path sorts
-    /// the three lists' hashes at once).
+    /// `check_ids`, the repeated hashes already found (the fast path finds
+    /// the three lists' at once).
     pub(super) fn check_ids_knowing(&mut self, list: &'static str, repeated: &HashSet<u64>) {
         // The records whose id an earlier kept record has, taken out, with
         // their input index and id.

@@ -1,4 +1,4 @@
-//! Ids in lists of millions: duplicates found by sorting hashes once a list
+//! Ids in lists of millions: duplicates found among the hashes once a list
 //! is complete, and deals found by id (activities' `deal_id`) through an
 //! open-addressing table that holds short ids inline, so a lookup costs
 //! about one cache miss instead of a binary search over millions.
@@ -47,20 +47,16 @@ pub(super) fn id_hash(id: &str) -> u64 {
 pub(super) type IdHashes = Vec<(u64, u32)>;
 
 /// The hashes that occur more than once. The hashes are spread into
-/// buckets by their top bits (one counting pass, one scattering pass),
-/// then each bucket, small enough for the cache, is sorted on its own:
-/// about three times faster than sorting millions at once.
+/// buckets of about a thousand by their top bits (one counting pass, one
+/// scattering pass), then each bucket's repeats are found through a small
+/// table that stays in the cache: about three times faster than sorting
+/// each bucket, which was itself three times faster than sorting millions.
 pub(super) fn repeated_hashes(hashes: &IdHashes) -> HashSet<u64> {
-    const BITS: u32 = 12;
-    // The bucket of a hash: its top bits after one more mix (FNV's top
-    // bits change little between ids that differ in their last bytes).
-    let bucket = |h: u64| (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITS)) as usize;
-    if hashes.len() < 1 << 16 {
-        let mut sorted: Vec<u64> = hashes.iter().map(|(h, _)| *h).collect();
-        sorted.sort_unstable();
-        return adjacent_repeats(&sorted).collect();
-    }
-    let mut starts = vec![0usize; (1 << BITS) + 1];
+    let bits = (hashes.len() / 1024).max(1).ilog2().min(16);
+    // The bucket of a hash: its top bits after one more mix (the table
+    // within a bucket uses the low bits).
+    let bucket = |h: u64| (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32 >> (32 - bits)) as usize;
+    let mut starts = vec![0usize; (1 << bits) + 1];
     for (h, _) in hashes {
         starts[bucket(*h) + 1] += 1;
     }
@@ -75,16 +71,44 @@ pub(super) fn repeated_hashes(hashes: &IdHashes) -> HashSet<u64> {
         fill[b] += 1;
     }
     let mut repeated = HashSet::default();
+    let mut table = Vec::new();
     for w in starts.windows(2) {
-        let bucket = &mut spread[w[0]..w[1]];
-        bucket.sort_unstable();
-        repeated.extend(adjacent_repeats(bucket));
+        repeats_in(&spread[w[0]..w[1]], &mut table, &mut repeated);
     }
     repeated
 }
 
-fn adjacent_repeats(sorted: &[u64]) -> impl Iterator<Item = u64> + '_ {
-    sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0])
+/// Adds to `repeated` the hashes that occur more than once in `bucket`,
+/// through `table` (open addressing, at most half full; 0 marks a free
+/// slot, so a hash of 0 is counted apart).
+fn repeats_in(bucket: &[u64], table: &mut Vec<u64>, repeated: &mut HashSet<u64>) {
+    let size = (bucket.len() * 2).next_power_of_two().max(16);
+    table.clear();
+    table.resize(size, 0);
+    let mask = size - 1;
+    let mut zeros = 0;
+    for &h in bucket {
+        if h == 0 {
+            zeros += 1;
+            continue;
+        }
+        let mut at = h as usize & mask;
+        loop {
+            let slot = table[at];
+            if slot == 0 {
+                table[at] = h;
+                break;
+            }
+            if slot == h {
+                repeated.insert(h);
+                break;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+    if zeros > 1 {
+        repeated.insert(0);
+    }
 }
 
 /// Records that repeat the id of an earlier kept record: of the records
@@ -251,6 +275,38 @@ impl DealIndex {
 mod tests {
     use super::*;
     use crate::snapshot::When;
+
+    /// Repeats found in buckets are the repeats a plain count finds,
+    /// whatever the list's size (one bucket or thousands), a hash of 0
+    /// (the table's free mark) included.
+    #[test]
+    fn repeated_hashes_are_those_a_count_finds() {
+        for n in [0usize, 1, 5, 1000, 5000, 300_000] {
+            let mut hashes: IdHashes = (0..n as u32)
+                .map(|i| (id_hash(&format!("a{i}")), i))
+                .collect();
+            // Repeats: some ids twice, one three times, and two zeros.
+            for k in (0..n).step_by(997) {
+                hashes.push((hashes[k].0, hashes.len() as u32));
+            }
+            if n > 3 {
+                hashes.push((hashes[3].0, 0));
+                hashes.push((0, 0));
+                hashes.push((0, 0));
+            }
+            let mut counts: std::collections::HashMap<u64, usize> = Default::default();
+            for (h, _) in &hashes {
+                *counts.entry(*h).or_default() += 1;
+            }
+            let want: HashSet<u64> = counts
+                .iter()
+                .filter(|(_, c)| **c > 1)
+                .map(|(h, _)| *h)
+                .collect();
+            assert_eq!(repeated_hashes(&hashes), want, "{n} ids");
+        }
+        assert!(repeated_hashes(&vec![(0, 0)]).is_empty());
+    }
 
     #[test]
     fn finds_short_and_long_ids_and_nothing_else() {

@@ -57,7 +57,7 @@ pub(super) fn join(
         (Some(d), Some(a)) => d < a,
         _ => false,
     };
-    // The activities' and leads' hashes are sorted while the deals are
+    // Repeated activity and lead hashes are found while the deals are
     // checked, indexed and (when streaming) linked.
     let act_ids = std::mem::take(&mut b.act_ids);
     let lead_ids = std::mem::take(&mut b.lead_ids);
