@@ -216,6 +216,7 @@ pub(super) mod read {
         }
     }
 
+    #[inline]
     pub fn present<'a, 'de>(v: &'a F<'de>) -> Option<&'a Scalar<'de>> {
         match v {
             None | Some(Scalar::Null) => None,
@@ -224,7 +225,17 @@ pub(super) mod read {
     }
 
     /// Text as borrowed from the input (numeric ids are taken as text).
+    /// Inlined (a field or two per record): the usual text is a borrow.
+    #[inline]
     pub fn text<'a>(v: &'a F<'_>) -> Result<Option<Cow<'a, str>>, String> {
+        match v {
+            Some(Scalar::Str(s)) => Ok(Some(Cow::Borrowed(s.as_ref()))),
+            _ => other_text(v),
+        }
+    }
+
+    /// `text` of anything but a string.
+    fn other_text<'a>(v: &'a F<'_>) -> Result<Option<Cow<'a, str>>, String> {
         match present(v) {
             None => Ok(None),
             Some(Scalar::Str(s)) => Ok(Some(Cow::Borrowed(s.as_ref()))),
@@ -240,6 +251,7 @@ pub(super) mod read {
         Ok(text(v)?.map(Cow::into_owned))
     }
 
+    #[inline]
     pub fn required_text<'a>(v: &'a F<'_>) -> Result<Cow<'a, str>, String> {
         match text(v)? {
             Some(s) if !blank(&s) => Ok(s),
