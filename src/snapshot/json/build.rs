@@ -545,7 +545,14 @@ fn deal_type(v: &F) -> Result<Option<DealType>, String> {
 /// The common case first: text already in its canonical form (what the
 /// tolerant parser would make of it anyway), found without allocating.
 fn exact<T: Copy>(all: &[(&str, T)], s: &str) -> Option<T> {
-    all.iter().find(|(n, _)| *n == s).map(|(_, t)| *t)
+    all.iter().find(|(n, _)| same(n, s)).map(|(_, t)| *t)
+}
+
+/// `a == b` for short names, byte by byte (a call to `memcmp` for each
+/// candidate cost more than the comparison).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 fn normalize_outcome(o: &str) -> Option<Text> {
@@ -560,7 +567,8 @@ fn normalize_outcome(o: &str) -> Option<Text> {
         for (d, c) in buf.iter_mut().zip(o.bytes()) {
             *d = map(c as char) as u8;
         }
-        std::str::from_utf8(&buf[..o.len()]).expect("ASCII").into()
+        // SAFETY: ASCII bytes mapped to ASCII bytes.
+        unsafe { std::str::from_utf8_unchecked(&buf[..o.len()]) }.into()
     } else {
         o.chars().map(map).collect()
     };

@@ -268,8 +268,19 @@ pub(super) mod read {
     }
 
     /// A number, or a string holding one ("12000.50"), at most
-    /// `MAX_NUMBER` in size.
+    /// `MAX_NUMBER` in size. Inlined for the usual whole number (minutes,
+    /// scores); the rest is read out of line.
+    #[inline]
     pub fn decimal(v: &F) -> Result<Option<Decimal>, String> {
+        match v {
+            Some(Scalar::Num(n)) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                Ok(Some(Decimal::from(*n as i64)))
+            }
+            _ => any_decimal(v),
+        }
+    }
+
+    fn any_decimal(v: &F) -> Result<Option<Decimal>, String> {
         let too_large = |shown: &str| {
             format!(
                 "{shown} is too large (the limit is {})",
