@@ -373,6 +373,9 @@ pub(super) mod read {
         if let Some(t) = utc_seconds(s.as_bytes()) {
             return Ok(When::Instant(t));
         }
+        if let Some(d) = plain_date(s.as_bytes()) {
+            return Ok(When::Date(d));
+        }
         let t = s.trim();
         if t.len() == 10 {
             return crate::period::parse_date(t)
@@ -386,6 +389,22 @@ pub(super) mod read {
                     "{s:?} is not a timestamp (RFC 3339 with an offset, e.g. 2026-07-01T09:00:00Z)"
                 )
             })
+    }
+
+    /// Fast path for a bare date, `YYYY-MM-DD` and nothing around it (a
+    /// close date on every deal and history entry); anything else, a bad
+    /// date included, goes to `period::parse_date`, which says what is wrong.
+    #[inline]
+    fn plain_date(b: &[u8]) -> Option<NaiveDate> {
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let d = |i: usize| b[i].wrapping_sub(b'0') as u32;
+        if [0, 1, 2, 3, 5, 6, 8, 9].iter().any(|&i| d(i) > 9) {
+            return None;
+        }
+        let two = |i: usize| d(i) * 10 + d(i + 1);
+        NaiveDate::from_ymd_opt((two(0) * 100 + two(2)) as i32, two(5), two(8))
     }
 
     /// Fast path for the forms exporters write, `YYYY-MM-DDTHH:MM:SS`,
@@ -490,6 +509,30 @@ mod tests {
 
     /// The hand-read forms give the instant chrono's RFC 3339 parser gives,
     /// and what they do not read goes to it (or is refused by it).
+    /// Bare dates read by hand as `period::parse_date` reads them, and
+    /// what it refuses still refused.
+    #[test]
+    fn bare_dates_read_by_hand_as_the_date_parser_reads_them() {
+        for f in [
+            "2026-05-28",
+            "2024-02-29",
+            "0001-01-01",
+            "9999-12-31",
+            " 2026-05-28",
+            "2026-05-28 ",
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-010",
+            "2026/05/28",
+            "20a6-05-28",
+            "2026-05-2x",
+        ] {
+            let want = crate::period::parse_date(f).ok().map(When::Date);
+            assert_eq!(parse_when(f).ok(), want, "{f:?}");
+        }
+    }
+
     #[test]
     fn timestamps_read_by_hand_as_chrono_reads_them() {
         let mut forms = vec![
