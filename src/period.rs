@@ -278,16 +278,23 @@ pub fn local_date(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
 /// A `YYYY-MM-DD` date (hand-parsed: millions of records carry one).
 pub fn parse_date(s: &str) -> Result<NaiveDate, PeriodError> {
     let t = s.trim();
-    let b = t.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, c| {
-            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
-        })
-    };
-    let parsed = (b.len() == 10 && b[4] == b'-' && b[7] == b'-')
-        .then(|| NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?))
-        .flatten();
-    parsed.ok_or_else(|| PeriodError::BadDate(t.into()))
+    ymd(t.as_bytes()).ok_or_else(|| PeriodError::BadDate(t.into()))
+}
+
+/// Exactly `YYYY-MM-DD`, a real date, with nothing around it; `None`
+/// otherwise. The snapshot reader calls it first on every bare date (a
+/// close date on each deal and history entry), before any trimming.
+#[inline]
+pub fn ymd(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let d = |i: usize| b[i].wrapping_sub(b'0') as u32;
+    if [0, 1, 2, 3, 5, 6, 8, 9].iter().any(|&i| d(i) > 9) {
+        return None;
+    }
+    let two = |i: usize| d(i) * 10 + d(i + 1);
+    NaiveDate::from_ymd_opt((two(0) * 100 + two(2)) as i32, two(5), two(8))
 }
 
 fn parse_num<T: std::str::FromStr>(

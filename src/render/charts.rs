@@ -462,19 +462,12 @@ fn place_label(
             })
             .sum()
     };
-    let free = candidates
-        .iter()
-        .copied()
-        .find(|c| inside(*c) && overlap(*c) == 0);
-    if free.is_some() || crowded {
-        return free;
+    let mut places = candidates.iter().copied().filter(|c| inside(*c));
+    if crowded {
+        return places.find(|c| overlap(*c) == 0);
     }
-    candidates
-        .iter()
-        .copied()
-        .filter(|c| inside(*c))
-        .min_by_key(|c| overlap(*c))
-        .or(Some(candidates[0]))
+    // The first of the least covered (the first free one when there is).
+    places.min_by_key(|c| overlap(*c)).or(Some(candidates[0]))
 }
 
 /// A round step near `raw`: 1, 2, 2.5 or 5 times a power of ten.

@@ -230,21 +230,26 @@ pub(super) mod read {
     pub fn text<'a>(v: &'a F<'_>) -> Result<Option<Cow<'a, str>>, String> {
         match v {
             Some(Scalar::Str(s)) => Ok(Some(Cow::Borrowed(s.as_ref()))),
-            _ => other_text(v),
+            None | Some(Scalar::Null) => Ok(None),
+            Some(other) => other_text(other).map(Some),
         }
     }
 
-    /// `text` of anything but a string.
-    fn other_text<'a>(v: &'a F<'_>) -> Result<Option<Cow<'a, str>>, String> {
-        match present(v) {
-            None => Ok(None),
-            Some(Scalar::Str(s)) => Ok(Some(Cow::Borrowed(s.as_ref()))),
-            // Ids are often numeric in exports; take them as text.
-            Some(Scalar::Num(n)) if n.fract() == 0.0 && n.abs() < 1e15 => {
-                Ok(Some(Cow::Owned(format!("{}", *n as i64))))
-            }
-            Some(other) => Err(format!("expected text, got {other}")),
+    /// `text` of a value that is not a string: ids are often numeric in
+    /// exports, so a whole number is taken as its digits.
+    fn other_text(v: &Scalar) -> Result<Cow<'static, str>, String> {
+        match v {
+            Scalar::Num(n) => whole(*n).map(|i| Cow::Owned(i.to_string())),
+            _ => None,
         }
+        .ok_or_else(|| format!("expected text, got {v}"))
+    }
+
+    /// A number that is whole and small enough to be exact as an `i64`
+    /// (ids, minutes, scores, most amounts).
+    #[inline]
+    fn whole(n: f64) -> Option<i64> {
+        (n.fract() == 0.0 && n.abs() < 1e15).then_some(n as i64)
     }
 
     pub fn string(v: &F) -> Result<Option<String>, String> {
@@ -272,12 +277,12 @@ pub(super) mod read {
     /// scores); the rest is read out of line.
     #[inline]
     pub fn decimal(v: &F) -> Result<Option<Decimal>, String> {
-        match v {
-            Some(Scalar::Num(n)) if n.fract() == 0.0 && n.abs() < 1e15 => {
-                Ok(Some(Decimal::from(*n as i64)))
+        if let Some(Scalar::Num(n)) = v {
+            if let Some(i) = whole(*n) {
+                return Ok(Some(Decimal::from(i)));
             }
-            _ => any_decimal(v),
         }
+        any_decimal(v)
     }
 
     fn any_decimal(v: &F) -> Result<Option<Decimal>, String> {
@@ -315,8 +320,8 @@ pub(super) mod read {
         if !n.is_finite() {
             return Err(format!("{n} is not a number"));
         }
-        if n.fract() == 0.0 && n.abs() < 1e15 {
-            return Ok(Decimal::from(n as i64));
+        if let Some(i) = whole(n) {
+            return Ok(Decimal::from(i));
         }
         if let Some(d) = short_decimal(n) {
             return Ok(d);
@@ -373,7 +378,8 @@ pub(super) mod read {
         if let Some(t) = utc_seconds(s.as_bytes()) {
             return Ok(When::Instant(t));
         }
-        if let Some(d) = plain_date(s.as_bytes()) {
+        // A bare date as written, before any trimming.
+        if let Some(d) = crate::period::ymd(s.as_bytes()) {
             return Ok(When::Date(d));
         }
         let t = s.trim();
@@ -389,22 +395,6 @@ pub(super) mod read {
                     "{s:?} is not a timestamp (RFC 3339 with an offset, e.g. 2026-07-01T09:00:00Z)"
                 )
             })
-    }
-
-    /// Fast path for a bare date, `YYYY-MM-DD` and nothing around it (a
-    /// close date on every deal and history entry); anything else, a bad
-    /// date included, goes to `period::parse_date`, which says what is wrong.
-    #[inline]
-    fn plain_date(b: &[u8]) -> Option<NaiveDate> {
-        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-            return None;
-        }
-        let d = |i: usize| b[i].wrapping_sub(b'0') as u32;
-        if [0, 1, 2, 3, 5, 6, 8, 9].iter().any(|&i| d(i) > 9) {
-            return None;
-        }
-        let two = |i: usize| d(i) * 10 + d(i + 1);
-        NaiveDate::from_ymd_opt((two(0) * 100 + two(2)) as i32, two(5), two(8))
     }
 
     /// Fast path for the forms exporters write, `YYYY-MM-DDTHH:MM:SS`,
@@ -507,8 +497,6 @@ mod tests {
     use super::read::parse_when;
     use crate::snapshot::When;
 
-    /// The hand-read forms give the instant chrono's RFC 3339 parser gives,
-    /// and what they do not read goes to it (or is refused by it).
     /// Bare dates read by hand as `period::parse_date` reads them, and
     /// what it refuses still refused.
     #[test]
@@ -533,6 +521,8 @@ mod tests {
         }
     }
 
+    /// The hand-read forms give the instant chrono's RFC 3339 parser gives,
+    /// and what they do not read goes to it (or is refused by it).
     #[test]
     fn timestamps_read_by_hand_as_chrono_reads_them() {
         let mut forms = vec![

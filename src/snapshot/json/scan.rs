@@ -131,8 +131,8 @@ impl<'a> Scan<'a> {
         Self::unusual_string(raw)
     }
 
-    /// A string with non-ASCII text or escapes, `raw` read from `start`
-    /// (names in many scripts: not cold, but out of the hot loop).
+    /// A string's `raw` text with non-ASCII bytes or escapes (names in
+    /// many scripts: not cold, but out of the hot loop).
     #[inline(never)]
     fn unusual_string(raw: &'a [u8]) -> R<Cow<'a, str>> {
         if !raw.contains(&b'\\') {
