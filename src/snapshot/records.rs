@@ -121,6 +121,11 @@ impl<T> Records<T> {
         }
     }
 
+    /// The pieces, taken.
+    pub fn into_chunks(self) -> Vec<Vec<T>> {
+        self.chunks
+    }
+
     /// The records as one `Vec` (no copy when there is one piece).
     pub fn into_vec(mut self) -> Vec<T> {
         if self.chunks.len() == 1 {

@@ -63,9 +63,9 @@ impl Builder {
             errors: Vec::new(),
             rep_index: HashMap::default(),
             stage_index: HashMap::default(),
-            deal_ids: Vec::new(),
-            act_ids: Vec::new(),
-            lead_ids: Vec::new(),
+            deal_ids: IdHashes::new(),
+            act_ids: IdHashes::new(),
+            lead_ids: IdHashes::new(),
             event_kinds: HashMap::default(),
             deal_lookup: None,
             links_deferred: false,
@@ -181,7 +181,7 @@ impl Builder {
     }
 
     pub(super) fn build_deal_lookup(&mut self) {
-        self.deal_lookup = Some(DealIndex::new(&self.snap.deals));
+        self.deal_lookup = Some(DealIndex::new(&self.snap.deals, None));
     }
 
     /// Once everything is read: resolves `deal_id`s that came before their
@@ -449,6 +449,10 @@ impl Builder {
                 let mut deals = Records::from(std::mem::take(&mut self.snap.deals));
                 let out = take(&mut deals, &h, repeated, |d| &d.id);
                 self.snap.deals = deals.into_vec();
+                // With none taken out (the usual case) the hashes are the
+                // kept deals', in order: the index need not hash them again.
+                let hashes = out.is_empty().then_some(&h);
+                self.deal_lookup = Some(DealIndex::new(&self.snap.deals, hashes));
                 out
             }
             "activities" => {
@@ -464,9 +468,6 @@ impl Builder {
         for (i, id) in removed {
             let e = ("id".into(), format!("duplicate id {id:?}"));
             self.fail(list, i, Some(id.into()), e);
-        }
-        if list == "deals" {
-            self.build_deal_lookup();
         }
     }
 

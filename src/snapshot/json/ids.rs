@@ -3,7 +3,7 @@
 //! open-addressing table that holds short ids inline, so a lookup costs
 //! about one cache miss instead of a binary search over millions.
 
-use crate::snapshot::Deal;
+use crate::snapshot::{Deal, Records};
 use rustc_hash::FxHashSet as HashSet;
 
 /// A hash of an id, eight bytes at a time (an id of 11 digits is two
@@ -43,8 +43,10 @@ pub(super) fn id_hash(id: &str) -> u64 {
 
 /// Each kept record's id hash and its index in the input list. Duplicate
 /// ids are found once a list is complete (`Builder::check_ids`) instead of
-/// through a lookup per record in a table of millions.
-pub(super) type IdHashes = Vec<(u64, u32)>;
+/// through a lookup per record in a table of millions. Kept in the pieces
+/// the reader's parts filled, as the records are (`Records`): joining them
+/// would copy a hundred megabytes only to read it once.
+pub(super) type IdHashes = Records<(u64, u32)>;
 
 /// The hashes that occur more than once. The hashes are spread into
 /// buckets of about a thousand by their top bits (one counting pass, one
@@ -57,19 +59,17 @@ pub(super) fn repeated_hashes(hashes: &IdHashes) -> HashSet<u64> {
     // within a bucket uses the low bits).
     let bucket = |h: u64| (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32 >> (32 - bits)) as usize;
     let mut starts = vec![0usize; (1 << bits) + 1];
-    for (h, _) in hashes {
-        starts[bucket(*h) + 1] += 1;
-    }
+    hashes.iter().for_each(|(h, _)| starts[bucket(*h) + 1] += 1);
     for i in 1..starts.len() {
         starts[i] += starts[i - 1];
     }
     let mut fill = starts.clone();
     let mut spread = vec![0u64; hashes.len()];
-    for (h, _) in hashes {
+    hashes.iter().for_each(|(h, _)| {
         let b = bucket(*h);
         spread[fill[b]] = *h;
         fill[b] += 1;
-    }
+    });
     let mut repeated = HashSet::default();
     let mut table = Vec::new();
     for w in starts.windows(2) {
@@ -161,7 +161,11 @@ pub(super) struct DealIndex {
 }
 
 impl DealIndex {
-    pub fn new(deals: &[Deal]) -> DealIndex {
+    /// The index of `deals`; `hashes`, when given, are their ids' hashes
+    /// (`id_hash`), in order.
+    pub fn new(deals: &[Deal], hashes: Option<&IdHashes>) -> DealIndex {
+        debug_assert!(hashes.is_none_or(|h| h.len() == deals.len()));
+        let mut given = hashes.map(|h| h.iter());
         // At most half full: probes stay short.
         let size = (deals.len() * 2).next_power_of_two().max(16);
         let mut index = DealIndex {
@@ -173,7 +177,10 @@ impl DealIndex {
         for (g, group) in deals.chunks(GROUP).enumerate() {
             let mut hashes = [0u64; GROUP];
             for (h, d) in hashes.iter_mut().zip(group) {
-                *h = id_hash(&d.id);
+                *h = match &mut given {
+                    Some(hashes) => hashes.next().expect("a hash per deal").0,
+                    None => id_hash(&d.id),
+                };
                 index.prefetch(*h);
             }
             for (k, (d, &hash)) in group.iter().zip(&hashes).enumerate() {
@@ -282,7 +289,7 @@ mod tests {
     #[test]
     fn repeated_hashes_are_those_a_count_finds() {
         for n in [0usize, 1, 5, 1000, 5000, 300_000] {
-            let mut hashes: IdHashes = (0..n as u32)
+            let mut hashes: Vec<(u64, u32)> = (0..n as u32)
                 .map(|i| (id_hash(&format!("a{i}")), i))
                 .collect();
             // Repeats: some ids twice, one three times, and two zeros.
@@ -303,9 +310,16 @@ mod tests {
                 .filter(|(_, c)| **c > 1)
                 .map(|(h, _)| *h)
                 .collect();
-            assert_eq!(repeated_hashes(&hashes), want, "{n} ids");
+            // In one piece and in three (as the reader's parts leave them).
+            let third = hashes.len() / 3;
+            let mut pieces = IdHashes::new();
+            pieces.append(hashes[..third].to_vec());
+            pieces.append(hashes[third..2 * third].to_vec());
+            pieces.append(hashes[2 * third..].to_vec());
+            assert_eq!(repeated_hashes(&pieces), want, "{n} ids in pieces");
+            assert_eq!(repeated_hashes(&hashes.into()), want, "{n} ids");
         }
-        assert!(repeated_hashes(&vec![(0, 0)]).is_empty());
+        assert!(repeated_hashes(&vec![(0, 0)].into()).is_empty());
     }
 
     #[test]
@@ -332,12 +346,20 @@ mod tests {
             })
             .collect();
         let deals: Vec<Deal> = ids.iter().map(|id| deal(id)).collect();
-        let index = DealIndex::new(&deals);
-        for (i, id) in ids.iter().enumerate() {
-            assert_eq!(index.find(&deals, id), Some(i as u32), "{id}");
-        }
-        for id in ["", "18000000000 ", "006Dn000000000000000XYZ0", "nope"] {
-            assert_eq!(index.find(&deals, id), None, "{id:?}");
+        // Hashed here, or the hashes the reader kept (in two pieces).
+        let mut kept = IdHashes::new();
+        kept.append(ids[..400].iter().map(|id| (id_hash(id), 0)).collect());
+        kept.append(ids[400..].iter().map(|id| (id_hash(id), 0)).collect());
+        for index in [
+            DealIndex::new(&deals, None),
+            DealIndex::new(&deals, Some(&kept)),
+        ] {
+            for (i, id) in ids.iter().enumerate() {
+                assert_eq!(index.find(&deals, id), Some(i as u32), "{id}");
+            }
+            for id in ["", "18000000000 ", "006Dn000000000000000XYZ0", "nope"] {
+                assert_eq!(index.find(&deals, id), None, "{id:?}");
+            }
         }
     }
 }

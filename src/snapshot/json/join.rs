@@ -6,7 +6,7 @@
 
 use super::build::{Builder, PendingLinks};
 use super::fast::{List, Part};
-use super::ids::repeated_hashes;
+use super::ids::{repeated_hashes, IdHashes};
 use super::pages::populate;
 use super::scan::{Bail, R};
 use super::threads::on_threads;
@@ -82,9 +82,9 @@ pub(super) fn join(
     Ok((b, joined))
 }
 
-/// Appends the parts' records, in order, after the builder's own. Deals,
-/// their history and the id lists are copied into place (indexes shifted
-/// as they are); activities and leads, the bulk, keep the parts' pieces
+/// Appends the parts' records, in order, after the builder's own. Deals
+/// and their history are copied into place (indexes shifted as they are);
+/// activities and leads, the bulk, and the id lists keep the parts' pieces
 /// (`Records`), so they are written once. Returns each activity piece's
 /// pending deal links (`DealLink::Unknown(k)` names the piece's k-th).
 fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> Vec<PendingLinks> {
@@ -130,10 +130,25 @@ fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> Vec<Pend
         let by = by as u32;
         d.history = d.history.start + by..d.history.end + by;
     });
-    let index = |i: &mut (u64, u32), by: usize| i.1 += by as u32;
-    b.deal_ids = gather!(deal_ids, |o: &Offsets| o.lists[0], index);
-    b.act_ids = gather!(act_ids, |o: &Offsets| o.lists[1], index);
-    b.lead_ids = gather!(lead_ids, |o: &Offsets| o.lists[2], index);
+    // The id lists keep the parts' pieces, each piece's input indexes
+    // shifted where it lies.
+    for l in [List::Deals, List::Activities, List::Leads] {
+        let pieces: Vec<_> = parts
+            .iter_mut()
+            .zip(&offsets)
+            .map(|(p, o)| (ids_of(&mut p.b, l), o.lists[l as usize] as u32))
+            .collect();
+        on_threads(pieces.into_iter(), threads, |(piece, by)| {
+            if by != 0 {
+                piece.iter_mut().for_each(|i| i.1 += by);
+            }
+        });
+        for p in &mut parts {
+            for piece in std::mem::take(ids_of(&mut p.b, l)).into_chunks() {
+                ids_of(b, l).append(piece);
+            }
+        }
+    }
     // The builder's own list (read before the parts) has no pending links.
     let mut pending: Vec<PendingLinks> = b
         .snap
@@ -150,6 +165,15 @@ fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> Vec<Pend
         b.snap.leads.append(leads);
     }
     pending
+}
+
+/// The id hashes of list `l`.
+fn ids_of(b: &mut Builder, l: List) -> &mut IdHashes {
+    match l {
+        List::Deals => &mut b.deal_ids,
+        List::Activities => &mut b.act_ids,
+        List::Leads => &mut b.lead_ids,
+    }
 }
 
 /// Where one part's records go in the joined lists.
@@ -233,11 +257,11 @@ impl<T> Raw<T> {
 }
 
 /// Each pending `deal_id` is looked up (on every core) and becomes its
-/// activity's deal. Those that name no deal are listed as the general path
-/// lists them: while streaming, every one read (even of an activity that
-/// turned out broken or a duplicate), in input order; at the end, those of
-/// the activities kept. `pending[c]` holds the links of the activities'
-/// piece `c`.
+/// activity's deal, in one pass over each piece. Those that name no deal
+/// are listed as the general path lists them: while streaming, every one
+/// read (even of an activity that turned out broken or a duplicate), in
+/// input order; at the end, those of the activities kept. `pending[c]`
+/// holds the links of the activities' piece `c`.
 fn resolve(b: &mut Builder, pending: &[PendingLinks], threads: usize, streaming: bool) {
     if pending.iter().all(|p| p.ends.is_empty()) {
         return;
@@ -249,41 +273,45 @@ fn resolve(b: &mut Builder, pending: &[PendingLinks], threads: usize, streaming:
         return;
     };
     let deals = &b.snap.deals;
-    let mut found: Vec<Vec<Option<DealLink>>> = vec![Vec::new(); pending.len()];
-    on_threads(found.iter_mut().zip(pending), threads, |(out, p)| {
-        out.reserve_exact(p.ends.len());
-        let ids = (0..p.ends.len()).map(|k| p.get(k));
-        lookup.find_all(deals, ids, |i| out.push(i.map(DealLink::Deal)));
-    });
-    let unknown = &mut b.snap.unknown_deal_ids;
-    let mut note = |c: usize, k: usize| {
-        unknown.push(pending[c].get(k).to_string());
-        DealLink::Unknown(unknown.len() as u32 - 1)
-    };
     let pieces = b.snap.activities.chunks_mut();
     debug_assert_eq!(pieces.len(), pending.len());
-    if streaming {
-        for (c, links) in found.iter_mut().enumerate() {
-            for (k, link) in links.iter_mut().enumerate() {
-                if link.is_none() {
-                    *link = Some(note(c, k));
-                }
+    // Per piece, the links found nowhere: (k, the activity's place in the
+    // piece, None when it was not kept).
+    let mut missing: Vec<Vec<(usize, Option<usize>)>> = vec![Vec::new(); pending.len()];
+    let work = pieces.iter_mut().zip(pending).zip(missing.iter_mut());
+    on_threads(work, threads, |((piece, p), missing)| {
+        // The kept activities' pending links come in the order of k.
+        let mut next = 0;
+        let mut k = 0;
+        let ids = (0..p.ends.len()).map(|k| p.get(k));
+        lookup.find_all(deals, ids, |found| {
+            while next < piece.len() && !matches!(piece[next].deal, DealLink::Unknown(_)) {
+                next += 1;
             }
-        }
-        // Every link is known now: the pieces are set on every core.
-        on_threads(pieces.iter_mut().zip(&found), threads, |(piece, links)| {
-            for a in piece {
-                if let DealLink::Unknown(k) = a.deal {
-                    a.deal = links[k as usize].expect("every link found or noted");
+            let at = match piece.get(next).map(|a| a.deal) {
+                Some(DealLink::Unknown(j)) if j as usize == k => {
+                    next += 1;
+                    Some(next - 1)
                 }
+                _ => None,
+            };
+            match (found, at) {
+                (Some(i), Some(at)) => piece[at].deal = DealLink::Deal(i),
+                (Some(_), None) => {}
+                (None, at) => missing.push((k, at)),
             }
+            k += 1;
         });
-    } else {
-        for (c, piece) in pieces.iter_mut().enumerate() {
-            for a in piece {
-                if let DealLink::Unknown(k) = a.deal {
-                    a.deal = found[c][k as usize].unwrap_or_else(|| note(c, k as usize));
-                }
+    });
+    let unknown = &mut b.snap.unknown_deal_ids;
+    for ((piece, p), missing) in pieces.iter_mut().zip(pending).zip(&missing) {
+        for &(k, at) in missing {
+            if !streaming && at.is_none() {
+                continue;
+            }
+            unknown.push(p.get(k).to_string());
+            if let Some(at) = at {
+                piece[at].deal = DealLink::Unknown(unknown.len() as u32 - 1);
             }
         }
     }
