@@ -9,6 +9,7 @@ use crate::snapshot::{ActivityKind, Lead, Snapshot};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+#[derive(Default)]
 pub struct ActivityKpis {
     pub selling_time_share: Option<f64>,
     pub meetings_per_prospecting_activity: Option<f64>,
@@ -46,6 +47,7 @@ pub fn activities(
     }
 }
 
+#[derive(Default)]
 pub struct LeadResults {
     pub response_mean: Option<f64>,
     pub response_median: Option<f64>,

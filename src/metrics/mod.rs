@@ -218,6 +218,15 @@ pub struct LeadFigures {
     pub unworked_sqls: Vec<UnworkedLead>,
 }
 
+/// What the deals give for one period: the pass, the reps' figures and
+/// quota totals, the forecasts (a team row needs no more).
+struct DealFigures {
+    pass: deals::Pass,
+    reps: Vec<RepFigures>,
+    quota: reps::QuotaTotals,
+    forecasts: Forecasts,
+}
+
 /// The figures of one period with the books at one `as_of`: everything a
 /// report shows except what compares with other periods.
 #[derive(Debug, Clone)]
@@ -338,16 +347,18 @@ impl<'a> Engine<'a> {
 
     fn core_at(&self, scope: &Scope, books: &Books, p: Period) -> Core {
         let (snap, s, as_of) = (self.snap, self.s, books.as_of);
-        let target = forecast::target(&p, as_of);
         let touches = deals::Touches {
             index: &self.touches,
             scope,
         };
-        let pass = deals::pass(snap, books, &p, &target, s, Some(touches));
-        let (reps, quota) = reps::figures(snap, scope, &pass, &p, &target, s);
+        let DealFigures {
+            pass,
+            reps,
+            quota,
+            forecasts,
+        } = self.deal_figures(scope, books, p, Some(touches));
         let act = activity::activities(snap, scope, &p, as_of, s);
         let leads = activity::leads(snap, scope, &p, as_of, s);
-        let forecasts = forecast::forecasts(target, &pass.forecast, quota.new_reps, s);
         let kpis = kpis(&pass, &quota, act, &leads);
         let mut follow_ups = pass.follow_ups.clone();
         follow_ups.sort_by(|a, b| {
@@ -367,6 +378,28 @@ impl<'a> Engine<'a> {
             leads: leads.figures,
             follow_ups,
             notes: missing_amount_note(snap, &pass.missing_amount),
+        }
+    }
+
+    /// The deals' pass of `p` for `scope` (follow-up touches counted when
+    /// `touches` is given), the reps' figures and quotas, the forecasts.
+    fn deal_figures(
+        &self,
+        scope: &Scope,
+        books: &Books,
+        p: Period,
+        touches: Option<deals::Touches>,
+    ) -> DealFigures {
+        let (snap, s) = (self.snap, self.s);
+        let target = forecast::target(&p, books.as_of);
+        let pass = deals::pass(snap, books, &p, &target, s, touches);
+        let (reps, quota) = reps::figures(snap, scope, &pass, &p, &target, s);
+        let forecasts = forecast::forecasts(target, &pass.forecast, quota.new_reps, s);
+        DealFigures {
+            pass,
+            reps,
+            quota,
+            forecasts,
         }
     }
 
@@ -514,12 +547,16 @@ impl<'a> Engine<'a> {
         teams
             .iter()
             .map(|(t, scope)| {
-                let c = self.core(scope, p, as_of);
-                let k = &c.kpis;
+                // A row shows deal and quota figures only: no activity,
+                // lead or follow-up pass over the team's records.
+                let books = self.books(scope, as_of);
+                let d = self.deal_figures(scope, &books, p, None);
+                let none = activity::LeadResults::default();
+                let k = &kpis(&d.pass, &d.quota, Default::default(), &none);
                 TeamRow {
                     name: t.name.clone(),
                     manager: t.manager.clone(),
-                    reps: c.reps.len() as u64,
+                    reps: d.reps.len() as u64,
                     won_revenue: k.won_revenue,
                     team_quota: k.team_quota,
                     team_attainment: k.team_attainment,
@@ -527,7 +564,7 @@ impl<'a> Engine<'a> {
                     win_rate: k.win_rate,
                     pipeline_weighted: k.pipeline_weighted,
                     pipeline_coverage: k.pipeline_coverage,
-                    stage_weighted: c.forecasts.stage_weighted,
+                    stage_weighted: d.forecasts.stage_weighted,
                 }
             })
             .collect()
@@ -746,5 +783,40 @@ mod tests {
             assert_eq!(actual, own.kpis.won_revenue, "{}", q.label());
         }
         assert_eq!(f.track_record.periods.len(), 6);
+    }
+
+    /// A team's row reads only the deals' pass, yet shows what the team's
+    /// own figures show (activities, leads and touches counted there).
+    #[test]
+    fn team_rows_are_the_teams_own_figures() {
+        let today = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+        let snap = crate::source::demo::generate(today);
+        let s = crate::config::Settings::from_toml("").unwrap();
+        let teams = scope::split(&snap, &s.teams).unwrap();
+        assert!(teams.teams.len() > 1);
+        let engine = Engine::new(&snap, &s.metrics);
+        for p in ["2026-07", "2026-Q3", "2026-06"] {
+            let p = Period::parse(p, 1).unwrap();
+            let rows = engine.team_rows(&teams, p, today);
+            assert_eq!(rows.len(), teams.teams.len());
+            for ((row, team), scope) in rows.iter().zip(&teams.teams).zip(&teams.scopes) {
+                let c = engine.core(scope, p, today);
+                let k = &c.kpis;
+                let want = TeamRow {
+                    name: team.name.clone(),
+                    manager: team.manager.clone(),
+                    reps: c.reps.len() as u64,
+                    won_revenue: k.won_revenue,
+                    team_quota: k.team_quota,
+                    team_attainment: k.team_attainment,
+                    quota_attainment_rate: k.quota_attainment_rate,
+                    win_rate: k.win_rate,
+                    pipeline_weighted: k.pipeline_weighted,
+                    pipeline_coverage: k.pipeline_coverage,
+                    stage_weighted: c.forecasts.stage_weighted,
+                };
+                assert_eq!(row, &want, "{:?} {}", team.name, p.label());
+            }
+        }
     }
 }
