@@ -552,22 +552,29 @@ impl<'a> Engine<'a> {
                 let books = self.books(scope, as_of);
                 let d = self.deal_figures(scope, &books, p, None);
                 let none = activity::LeadResults::default();
-                let k = &kpis(&d.pass, &d.quota, Default::default(), &none);
-                TeamRow {
-                    name: t.name.clone(),
-                    manager: t.manager.clone(),
-                    reps: d.reps.len() as u64,
-                    won_revenue: k.won_revenue,
-                    team_quota: k.team_quota,
-                    team_attainment: k.team_attainment,
-                    quota_attainment_rate: k.quota_attainment_rate,
-                    win_rate: k.win_rate,
-                    pipeline_weighted: k.pipeline_weighted,
-                    pipeline_coverage: k.pipeline_coverage,
-                    stage_weighted: d.forecasts.stage_weighted,
-                }
+                let k = kpis(&d.pass, &d.quota, Default::default(), &none);
+                TeamRow::of(t, d.reps.len(), &k, &d.forecasts)
             })
             .collect()
+    }
+}
+
+impl TeamRow {
+    /// The row of team `t` with `reps` reps, from its KPIs and forecasts.
+    fn of(t: &Team, reps: usize, k: &Kpis, f: &Forecasts) -> TeamRow {
+        TeamRow {
+            name: t.name.clone(),
+            manager: t.manager.clone(),
+            reps: reps as u64,
+            won_revenue: k.won_revenue,
+            team_quota: k.team_quota,
+            team_attainment: k.team_attainment,
+            quota_attainment_rate: k.quota_attainment_rate,
+            win_rate: k.win_rate,
+            pipeline_weighted: k.pipeline_weighted,
+            pipeline_coverage: k.pipeline_coverage,
+            stage_weighted: f.stage_weighted,
+        }
     }
 }
 
@@ -801,20 +808,7 @@ mod tests {
             assert_eq!(rows.len(), teams.teams.len());
             for ((row, team), scope) in rows.iter().zip(&teams.teams).zip(&teams.scopes) {
                 let c = engine.core(scope, p, today);
-                let k = &c.kpis;
-                let want = TeamRow {
-                    name: team.name.clone(),
-                    manager: team.manager.clone(),
-                    reps: c.reps.len() as u64,
-                    won_revenue: k.won_revenue,
-                    team_quota: k.team_quota,
-                    team_attainment: k.team_attainment,
-                    quota_attainment_rate: k.quota_attainment_rate,
-                    win_rate: k.win_rate,
-                    pipeline_weighted: k.pipeline_weighted,
-                    pipeline_coverage: k.pipeline_coverage,
-                    stage_weighted: c.forecasts.stage_weighted,
-                };
+                let want = TeamRow::of(team, c.reps.len(), &c.kpis, &c.forecasts);
                 assert_eq!(row, &want, "{:?} {}", team.name, p.label());
             }
         }
