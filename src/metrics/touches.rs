@@ -101,9 +101,7 @@ fn touches(runs: &[&[Activity]], s: &Settings) -> Vec<Touch> {
             let DealLink::Deal(d) = a.deal else {
                 continue;
             };
-            if !s.selling_kinds[a.kind.index()]
-                || matches!(a.outcome.as_deref(), Some("canceled") | Some("no_show"))
-            {
+            if !s.selling_kinds[a.kind.index()] || a.fell_through() {
                 continue;
             }
             // A bare date is the start of that local day.

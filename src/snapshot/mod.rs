@@ -321,8 +321,13 @@ pub enum DealLink {
 
 impl Activity {
     pub fn is_booked_meeting(&self) -> bool {
-        self.kind == ActivityKind::Meeting
-            && !matches!(self.outcome.as_deref(), Some("canceled") | Some("no_show"))
+        self.kind == ActivityKind::Meeting && !self.fell_through()
+    }
+
+    /// Canceled or a no-show: it did not take place (it books no meeting
+    /// and touches no deal).
+    pub fn fell_through(&self) -> bool {
+        matches!(self.outcome.as_deref(), Some("canceled") | Some("no_show"))
     }
 }
 
