@@ -36,16 +36,33 @@ static STRING_STOP: [bool; 256] = {
 pub(super) struct Scan<'a> {
     pub b: &'a [u8],
     pub pos: usize,
+    /// Set when a string was decoded into text of its own (escapes): a raw
+    /// record read since the flag was cleared then owns memory.
+    pub owned: bool,
 }
 
 impl<'a> Scan<'a> {
     pub fn new(b: &'a [u8], pos: usize) -> Scan<'a> {
-        Scan { b, pos }
+        Scan {
+            b,
+            pos,
+            owned: false,
+        }
     }
 
     /// Skips JSON whitespace and returns the next byte (not consumed).
+    /// One comparison for the usual case, a token right here (exports are
+    /// compact): no byte above the space is white space.
     #[inline]
     pub fn peek(&mut self) -> R<u8> {
+        match self.b.get(self.pos) {
+            Some(&c) if c > b' ' => Ok(c),
+            _ => self.peek_past_space(),
+        }
+    }
+
+    #[inline]
+    fn peek_past_space(&mut self) -> R<u8> {
         while let Some(&c) = self.b.get(self.pos) {
             if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
                 return Ok(c);
@@ -128,18 +145,19 @@ impl<'a> Scan<'a> {
             // SAFETY: ASCII only, checked word by word above.
             return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) }));
         }
-        Self::unusual_string(raw)
+        self.unusual_string(raw)
     }
 
     /// A string's `raw` text with non-ASCII bytes or escapes (names in
     /// many scripts: not cold, but out of the hot loop).
     #[inline(never)]
-    fn unusual_string(raw: &'a [u8]) -> R<Cow<'a, str>> {
+    fn unusual_string(&mut self, raw: &'a [u8]) -> R<Cow<'a, str>> {
         if !raw.contains(&b'\\') {
             return std::str::from_utf8(raw)
                 .map(Cow::Borrowed)
                 .map_err(|_| Bail);
         }
+        self.owned = true;
         unescape(raw).map(Cow::Owned)
     }
 
@@ -378,14 +396,26 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// A list of objects as serde fills `Option<Vec<T>>` (`null` is None).
-    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> R<T>) -> R<Option<Vec<T>>> {
-        let mut out = Vec::new();
+    /// A list of objects as serde fills `Option<Vec<T>>` (`null` is None),
+    /// into `spare`'s memory: the caller hands the list back once read, so
+    /// a million deals' histories are not a million allocations.
+    fn list<T>(
+        &mut self,
+        spare: &mut Vec<T>,
+        mut item: impl FnMut(&mut Self) -> R<T>,
+    ) -> R<Option<Vec<T>>> {
+        let mut out = std::mem::take(spare);
+        out.clear();
         let listed = self.each(|s, _| {
             out.push(item(s)?);
             Ok(())
         })?;
-        Ok(listed.then_some(out))
+        if listed {
+            Ok(Some(out))
+        } else {
+            *spare = out;
+            Ok(None)
+        }
     }
 
     pub fn rep(&mut self) -> R<RawRep<'a>> {
@@ -421,7 +451,7 @@ impl<'a> Scan<'a> {
     }
 
     #[inline(always)]
-    pub fn deal(&mut self, r: &mut RawDeal<'a>) -> R<()> {
+    pub fn deal(&mut self, r: &mut RawDeal<'a>, spare: &mut Vec<RawChange<'a>>) -> R<()> {
         self.object(|s, key| {
             Ok(Some(match key {
                 b"id" => s.put(&mut r.id, 1)?,
@@ -434,7 +464,7 @@ impl<'a> Scan<'a> {
                 b"forecast_category" => s.put(&mut r.forecast_category, 128)?,
                 b"type" => s.put(&mut r.deal_type, 256)?,
                 b"history" => {
-                    r.history = s.list(Self::change)?;
+                    r.history = s.list(spare, Self::change)?;
                     512
                 }
                 _ => return Ok(None),
@@ -478,7 +508,7 @@ impl<'a> Scan<'a> {
     }
 
     #[inline(always)]
-    pub fn lead(&mut self, r: &mut RawLead<'a>) -> R<()> {
+    pub fn lead(&mut self, r: &mut RawLead<'a>, spare: &mut Vec<RawScoreEvent<'a>>) -> R<()> {
         self.object(|s, key| {
             Ok(Some(match key {
                 b"id" => s.put(&mut r.id, 1)?,
@@ -486,7 +516,7 @@ impl<'a> Scan<'a> {
                 b"created_at" => s.put(&mut r.created_at, 4)?,
                 b"first_response_at" => s.put(&mut r.first_response_at, 8)?,
                 b"score_events" => {
-                    r.score_events = s.list(Self::score_event)?;
+                    r.score_events = s.list(spare, Self::score_event)?;
                     16
                 }
                 b"score" => s.put(&mut r.score, 32)?,
@@ -772,9 +802,62 @@ mod tests {
         }
     }
 
+    /// `owned` tells whether a raw record holds decoded text (which must
+    /// be dropped); plain and non-ASCII text is borrowed.
+    #[test]
+    fn decoded_text_is_noted_as_owned() {
+        for (doc, owned) in [
+            (r#"{"id": "a1", "outcome": "done"}"#, false),
+            (r#"{"id": "a1", "outcome": "fertig ä"}"#, false),
+            (r#"{"id": "a1", "outcome": "a\"b"}"#, true),
+        ] {
+            let mut s = Scan::new(doc.as_bytes(), 0);
+            let mut r = RawActivity::default();
+            s.activity(&mut r).unwrap();
+            assert_eq!(s.owned, owned, "{doc}");
+        }
+    }
+
+    /// A list read into a spare's memory: the spare's old entries are
+    /// gone, `null` gives the memory back and is no list.
+    #[test]
+    fn lists_reuse_the_spare_and_null_is_none() {
+        let mut spare = Vec::new();
+        let mut d = RawDeal::default();
+        let doc = br#"{"history": [{"at": "x", "stage": "s"}, {"at": "y", "amount": 1}]}"#;
+        Scan::new(doc, 0).deal(&mut d, &mut spare).unwrap();
+        let first = d.history.take().unwrap();
+        assert_eq!(first.len(), 2);
+        spare = first;
+        let doc = br#"{"history": [{"at": "z", "stage": "t"}]}"#;
+        Scan::new(doc, 0).deal(&mut d, &mut spare).unwrap();
+        let second = d.history.take().unwrap();
+        assert_eq!(second.len(), 1);
+        assert_eq!(second[0].at, Some(Scalar::Str(Cow::Borrowed("z"))));
+        assert!(second.capacity() >= 2, "the spare's memory was reused");
+        spare = second;
+        let mut d = RawDeal::default();
+        let null = br#"{"history": null}"#;
+        Scan::new(null, 0).deal(&mut d, &mut spare).unwrap();
+        assert!(d.history.is_none());
+        assert!(spare.capacity() >= 2, "null hands the memory back");
+        let mut l = RawLead::default();
+        let empty = br#"{"score_events": []}"#;
+        Scan::new(empty, 0).lead(&mut l, &mut Vec::new()).unwrap();
+        assert_eq!(
+            l.score_events.map(|e| e.len()),
+            Some(0),
+            "an empty list is a list"
+        );
+    }
+
     #[test]
     fn repeated_fields_and_escaped_keys_bail() {
-        let bails = |doc: &[u8]| Scan::new(doc, 0).deal(&mut RawDeal::default()).is_err();
+        let bails = |doc: &[u8]| {
+            Scan::new(doc, 0)
+                .deal(&mut RawDeal::default(), &mut Vec::new())
+                .is_err()
+        };
         assert!(bails(br#"{"id": "a", "id": "b"}"#));
         assert!(bails(br#"{"\u0069d": "a"}"#));
         let mut d = RawDeal::default();
@@ -782,7 +865,7 @@ mod tests {
             br#"{"id": "a", "x": {"id": [1, {"y": null}]}, "amount": null}"#,
             0,
         )
-        .deal(&mut d)
+        .deal(&mut d, &mut Vec::new())
         .unwrap();
         assert_eq!(d.id, Some(Scalar::Str(Cow::Borrowed("a"))));
         assert_eq!(d.amount, None);
