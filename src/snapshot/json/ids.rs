@@ -41,12 +41,30 @@ pub(super) fn id_hash(id: &str) -> u64 {
     h ^ (h >> 33)
 }
 
-/// Each kept record's id hash and its index in the input list. Duplicate
+/// Each kept record's id hash, in order (its input index is told by the
+/// records that failed: `input_indexes`). Duplicate
 /// ids are found once a list is complete (`Builder::check_ids`) instead of
 /// through a lookup per record in a table of millions. Kept in the pieces
 /// the reader's parts filled, as the records are (`Records`): joining them
 /// would copy a hundred megabytes only to read it once.
-pub(super) type IdHashes = Records<(u64, u32)>;
+pub(super) type IdHashes = Records<u64>;
+
+/// The input indexes of the kept records at positions `kept` (ascending),
+/// given the input indexes of the records not kept (`failed`, ascending):
+/// each failed record at or before a kept one moves it one place on.
+pub(super) fn input_indexes(kept: impl Iterator<Item = usize>, failed: &[u32]) -> Vec<usize> {
+    let mut passed = 0;
+    kept.map(|k| {
+        while failed
+            .get(passed)
+            .is_some_and(|&f| f as usize <= k + passed)
+        {
+            passed += 1;
+        }
+        k + passed
+    })
+    .collect()
+}
 
 /// The hashes that occur more than once. The hashes are spread into
 /// buckets of about a thousand by their top bits (one counting pass, one
@@ -59,13 +77,13 @@ pub(super) fn repeated_hashes(hashes: &IdHashes) -> HashSet<u64> {
     // within a bucket uses the low bits).
     let bucket = |h: u64| (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32 >> (32 - bits)) as usize;
     let mut starts = vec![0usize; (1 << bits) + 1];
-    hashes.iter().for_each(|(h, _)| starts[bucket(*h) + 1] += 1);
+    hashes.iter().for_each(|h| starts[bucket(*h) + 1] += 1);
     for i in 1..starts.len() {
         starts[i] += starts[i - 1];
     }
     let mut fill = starts.clone();
     let mut spread = vec![0u64; hashes.len()];
-    hashes.iter().for_each(|(h, _)| {
+    hashes.iter().for_each(|h| {
         let b = bucket(*h);
         spread[fill[b]] = *h;
         fill[b] += 1;
@@ -123,7 +141,7 @@ pub(super) fn repeated_ids<'a>(
         return dup;
     }
     let mut first: HashSet<&str> = HashSet::default();
-    for (j, (h, _)) in hashes.iter().enumerate() {
+    for (j, h) in hashes.iter().enumerate() {
         if repeated.contains(h) && !first.insert(id(j)) {
             dup[j] = true;
         }
@@ -178,7 +196,7 @@ impl DealIndex {
             let mut hashes = [0u64; GROUP];
             for (h, d) in hashes.iter_mut().zip(group) {
                 *h = match &mut given {
-                    Some(hashes) => hashes.next().expect("a hash per deal").0,
+                    Some(hashes) => *hashes.next().expect("a hash per deal"),
                     None => id_hash(&d.id),
                 };
                 index.prefetch(*h);
@@ -289,20 +307,18 @@ mod tests {
     #[test]
     fn repeated_hashes_are_those_a_count_finds() {
         for n in [0usize, 1, 5, 1000, 5000, 300_000] {
-            let mut hashes: Vec<(u64, u32)> = (0..n as u32)
-                .map(|i| (id_hash(&format!("a{i}")), i))
-                .collect();
+            let mut hashes: Vec<u64> = (0..n).map(|i| id_hash(&format!("a{i}"))).collect();
             // Repeats: some ids twice, one three times, and two zeros.
             for k in (0..n).step_by(997) {
-                hashes.push((hashes[k].0, hashes.len() as u32));
+                hashes.push(hashes[k]);
             }
             if n > 3 {
-                hashes.push((hashes[3].0, 0));
-                hashes.push((0, 0));
-                hashes.push((0, 0));
+                hashes.push(hashes[3]);
+                hashes.push(0);
+                hashes.push(0);
             }
             let mut counts: std::collections::HashMap<u64, usize> = Default::default();
-            for (h, _) in &hashes {
+            for h in &hashes {
                 *counts.entry(*h).or_default() += 1;
             }
             let want: HashSet<u64> = counts
@@ -319,7 +335,36 @@ mod tests {
             assert_eq!(repeated_hashes(&pieces), want, "{n} ids in pieces");
             assert_eq!(repeated_hashes(&hashes.into()), want, "{n} ids");
         }
-        assert!(repeated_hashes(&vec![(0, 0)].into()).is_empty());
+        assert!(repeated_hashes(&vec![0].into()).is_empty());
+    }
+
+    /// A kept record's input index, told by the failed ones: against the
+    /// input read in order, for failures at the start, end, in runs and
+    /// none.
+    #[test]
+    fn input_indexes_skip_the_failed_records() {
+        let mut seed = 11u64;
+        for n in [0usize, 1, 2, 7, 50, 300] {
+            for rate in [0u64, 1, 3, 7] {
+                let mut failed = Vec::new();
+                let mut kept = Vec::new();
+                for i in 0..n {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    if rate > 0 && (seed >> 33) % 8 < rate {
+                        failed.push(i as u32);
+                    } else {
+                        kept.push(i);
+                    }
+                }
+                let got = input_indexes(0..kept.len(), &failed);
+                assert_eq!(got, kept, "n {n}, failed {failed:?}");
+                // Only some kept positions asked for (the duplicates).
+                let some: Vec<usize> = (0..kept.len()).step_by(3).collect();
+                let want: Vec<usize> = some.iter().map(|&k| kept[k]).collect();
+                assert_eq!(input_indexes(some.into_iter(), &failed), want);
+            }
+        }
+        assert_eq!(input_indexes([0, 1].into_iter(), &[0, 1, 3]), [2, 4]);
     }
 
     #[test]
@@ -348,8 +393,8 @@ mod tests {
         let deals: Vec<Deal> = ids.iter().map(|id| deal(id)).collect();
         // Hashed here, or the hashes the reader kept (in two pieces).
         let mut kept = IdHashes::new();
-        kept.append(ids[..400].iter().map(|id| (id_hash(id), 0)).collect());
-        kept.append(ids[400..].iter().map(|id| (id_hash(id), 0)).collect());
+        kept.append(ids[..400].iter().map(|id| id_hash(id)).collect());
+        kept.append(ids[400..].iter().map(|id| id_hash(id)).collect());
         for index in [
             DealIndex::new(&deals, None),
             DealIndex::new(&deals, Some(&kept)),

@@ -130,23 +130,16 @@ fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> Vec<Pend
         let by = by as u32;
         d.history = d.history.start + by..d.history.end + by;
     });
-    // The id lists keep the parts' pieces, each piece's input indexes
-    // shifted where it lies.
+    // The id lists keep the parts' pieces; the failed records' input
+    // indexes (a few) are shifted.
     for l in [List::Deals, List::Activities, List::Leads] {
-        let pieces: Vec<_> = parts
-            .iter_mut()
-            .zip(&offsets)
-            .map(|(p, o)| (ids_of(&mut p.b, l), o.lists[l as usize] as u32))
-            .collect();
-        on_threads(pieces.into_iter(), threads, |(piece, by)| {
-            if by != 0 {
-                piece.iter_mut().for_each(|i| i.1 += by);
-            }
-        });
-        for p in &mut parts {
+        for (p, o) in parts.iter_mut().zip(&offsets) {
             for piece in std::mem::take(ids_of(&mut p.b, l)).into_chunks() {
                 ids_of(b, l).append(piece);
             }
+            let by = o.lists[l as usize] as u32;
+            let failed = std::mem::take(&mut p.b.failed[l as usize]);
+            b.failed[l as usize].extend(failed.into_iter().map(|i| i + by));
         }
     }
     // The builder's own list (read before the parts) has no pending links.
