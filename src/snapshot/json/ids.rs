@@ -42,11 +42,11 @@ pub(super) fn id_hash(id: &str) -> u64 {
 }
 
 /// Each kept record's id hash, in order (its input index is told by the
-/// records that failed: `input_indexes`). Duplicate
-/// ids are found once a list is complete (`Builder::check_ids`) instead of
-/// through a lookup per record in a table of millions. Kept in the pieces
-/// the reader's parts filled, as the records are (`Records`): joining them
-/// would copy a hundred megabytes only to read it once.
+/// records that failed: `input_indexes`). Duplicate ids are found once a
+/// list is complete (`Builder::check_ids`) instead of through a lookup per
+/// record in a table of millions. Kept in the pieces the reader's parts
+/// filled, as the records are (`Records`): joining them would copy a
+/// hundred megabytes only to read it once.
 pub(super) type IdHashes = Records<u64>;
 
 /// The input indexes of the kept records at positions `kept` (ascending),
