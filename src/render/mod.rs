@@ -103,18 +103,33 @@ fn render_here(input: &Input, opts: &Options) -> Result<Rendered> {
     if data.teams.iter().any(|b| b.value.is_some()) {
         draws.push(charts::teams);
     }
+    let ctx = |view: &view::View| tera::Context::from_serialize(view).context("the view model");
     // Each chart drawn and compressed on a thread of its own: a report's
     // charts take as long as the slowest, not as long as all of them.
-    let charts = std::thread::scope(|scope| {
+    // Meanwhile this thread loads the templates and renders what shows no
+    // chart (the subject and the text version).
+    let (charts, early) = std::thread::scope(|scope| {
         let drawn: Vec<_> = draws
             .iter()
             .map(|draw| scope.spawn(|| draw(&data, &font)))
             .collect();
-        drawn
+        let early = (|| -> Result<(tera::Tera, String, String)> {
+            let tera = templates::load(opts.templates_dir, opts.subject)?;
+            let subject = templates::render(&tera, "subject.txt", &ctx(&view)?)?
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let text = templates::render(&tera, "report.txt", &ctx(&view)?)?;
+            Ok((tera, subject, text))
+        })();
+        let charts = drawn
             .into_iter()
             .map(|h| h.join().expect("drawing a chart panicked"))
-            .collect::<Result<Vec<Chart>>>()
-    })?;
+            .collect::<Result<Vec<Chart>>>();
+        (charts, early)
+    });
+    let charts = charts?;
+    let (tera, subject, text) = early?;
     let alts = [
         ("quadrant", t.get("chart_quadrant_alt")),
         (
@@ -152,14 +167,6 @@ fn render_here(input: &Input, opts: &Options) -> Result<Rendered> {
             })
             .collect()
     };
-
-    let tera = templates::load(opts.templates_dir, opts.subject)?;
-    let ctx = |view: &view::View| tera::Context::from_serialize(view).context("the view model");
-    let subject = templates::render(&tera, "subject.txt", &ctx(&view)?)?
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let text = templates::render(&tera, "report.txt", &ctx(&view)?)?;
 
     let inliner = css_inline::CSSInliner::options()
         .keep_at_rules(true)
