@@ -17,6 +17,8 @@ mod paging;
 pub(crate) mod pipedrive;
 pub(crate) mod salesforce;
 pub(crate) mod wire;
+/// For progress and benchmark lines: 48210 → "48,210".
+pub use wire::thousands;
 
 pub use http::{Stats, Tuning};
 
