@@ -21,11 +21,12 @@ pub(super) struct Builder {
     pub(super) deal_ids: IdHashes,
     pub(super) act_ids: IdHashes,
     pub(super) lead_ids: IdHashes,
-    /// Per list (deals, activities, leads), the input indexes of the
-    /// records that failed a check, in order: with the kept records' id
-    /// hashes they tell a kept record's input index, so the hashes need
-    /// not carry it (7 million indexes fewer to write and read).
-    pub(super) failed: [Vec<u32>; 3],
+    /// Per list (deals, activities, leads), where its errors start in
+    /// `errors`: the broken records from there, with the kept records' id
+    /// hashes, tell a kept record's input index, so the hashes need not
+    /// carry it (7 million indexes fewer to write and read). A list named
+    /// again after its first was checked starts afresh.
+    errors_from: [usize; 3],
     /// Score event kinds, shared: a million leads name a handful of kinds.
     pub(super) event_kinds: HashMap<String, Arc<str>>,
     /// Deal id hashes, sorted, with each deal's index: built once the deal
@@ -72,7 +73,7 @@ impl Builder {
             deal_ids: IdHashes::new(),
             act_ids: IdHashes::new(),
             lead_ids: IdHashes::new(),
-            failed: Default::default(),
+            errors_from: [0; 3],
             event_kinds: HashMap::default(),
             deal_lookup: None,
             links_deferred: false,
@@ -259,9 +260,6 @@ impl Builder {
     }
 
     fn fail(&mut self, collection: &'static str, index: usize, id: Option<String>, e: FieldError) {
-        if let Some(l) = List::of(collection) {
-            self.failed[l as usize].push(index as u32);
-        }
         self.errors.push(RecordError {
             collection,
             index,
@@ -459,7 +457,12 @@ impl Builder {
         let Some(l) = List::of(list) else {
             return;
         };
-        let failed = std::mem::take(&mut self.failed[l as usize]);
+        // The list's broken records, in input order.
+        let failed: Vec<u32> = self.errors[self.errors_from[l as usize]..]
+            .iter()
+            .filter(|e| e.collection == list)
+            .map(|e| e.index as u32)
+            .collect();
         let removed = match l {
             List::Deals => {
                 let h = std::mem::take(&mut self.deal_ids);
@@ -485,8 +488,7 @@ impl Builder {
             let e = ("id".into(), format!("duplicate id {id:?}"));
             self.fail(list, i, Some(id.into()), e);
         }
-        // The list is done: a list of the same name after it starts afresh.
-        self.failed[l as usize].clear();
+        self.errors_from[l as usize] = self.errors.len();
     }
 
     pub(super) fn lead(&mut self, i: usize, l: &RawLead) {

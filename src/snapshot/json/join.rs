@@ -130,16 +130,13 @@ fn join_parts(b: &mut Builder, mut parts: Vec<Part>, threads: usize) -> Vec<Pend
         let by = by as u32;
         d.history = d.history.start + by..d.history.end + by;
     });
-    // The id lists keep the parts' pieces; the failed records' input
-    // indexes (a few) are shifted.
+    // The id lists keep the parts' pieces (the errors, shifted above,
+    // tell the kept records' input indexes).
     for l in [List::Deals, List::Activities, List::Leads] {
-        for (p, o) in parts.iter_mut().zip(&offsets) {
+        for p in &mut parts {
             for piece in std::mem::take(ids_of(&mut p.b, l)).into_chunks() {
                 ids_of(b, l).append(piece);
             }
-            let by = o.lists[l as usize] as u32;
-            let failed = std::mem::take(&mut p.b.failed[l as usize]);
-            b.failed[l as usize].extend(failed.into_iter().map(|i| i + by));
         }
     }
     // The builder's own list (read before the parts) has no pending links.
