@@ -161,7 +161,6 @@ fn bench_config(reps: usize, teams: usize) -> String {
     c
 }
 
-/// VmHWM (peak resident set) from /proc on Linux.
 /// The process's CPU time and page faults so far. A parse's system time
 /// and faults show what its fresh memory cost, which on a virtual machine
 /// whose host takes back free pages moves from one run to the next.
@@ -207,6 +206,7 @@ impl Usage {
     }
 }
 
+/// VmHWM (peak resident set) from /proc on Linux.
 fn peak_memory() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
