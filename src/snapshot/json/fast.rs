@@ -16,6 +16,7 @@ use super::build::Builder;
 use super::join::join;
 use super::raw::{read, RawActivity, RawChange, RawDeal, RawLead, RawScoreEvent, Scalar};
 use super::scan::{Bail, Scan, R};
+use super::split::{AtCut, Splits};
 use super::threads::on_threads;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,6 +46,9 @@ impl List {
 pub(super) struct Plan {
     pub threads: usize,
     pub chunk: usize,
+    /// A thread with no part left splits a part with at least this many
+    /// bytes left to read (`split`).
+    pub least: usize,
 }
 
 impl Plan {
@@ -60,20 +64,16 @@ impl Plan {
         } else {
             (len / (threads * 4)).max(8 << 20)
         };
-        Plan { threads, chunk }
+        Plan {
+            threads,
+            chunk,
+            least: 16 << 20,
+        }
     }
 }
 
 /// Read pages are handed back in steps of this many bytes.
 const RELEASE_STEP: usize = if cfg!(test) { 8 << 10 } else { 4 << 20 };
-
-/// Where a part starts: the first at a key of the top-level object, the
-/// others at a record of `list` (a guess until proven).
-#[derive(Clone, Copy, Debug)]
-struct Cut {
-    pos: usize,
-    list: Option<List>,
-}
 
 type Done<'d> = Option<&'d (dyn Fn(Range<usize>) + Sync)>;
 
@@ -100,12 +100,40 @@ pub(super) fn read(bytes: &[u8], plan: Plan, done: Done) -> R<Builder> {
 
 /// `read`, also telling how many parts were joined.
 pub(super) fn read_counted(bytes: &[u8], plan: Plan, done: Done) -> R<(Builder, usize)> {
+    let (b, from, late) = match head(bytes)? {
+        Head::Whole(b) => return Ok((b, 0)),
+        Head::Records { refs, from, late } => (refs, from, late),
+    };
+    let splits = Splits::new(bytes, from, plan.chunk, plan.least);
+    let parts = read_parts(&splits, &late, &b, plan.threads, done);
+    join(b, parts, &late, plan.threads)
+}
+
+/// What the document's head gave.
+enum Head {
+    /// The whole document: it has no records.
+    Whole(Builder),
+    /// The references read; the records start at `from`. `late`: where
+    /// references after the records were read (the parts skip them).
+    Records {
+        refs: Builder,
+        from: usize,
+        late: Vec<usize>,
+    },
+}
+
+/// Reads the references, before the records or (guessed) after them.
+fn head(bytes: &[u8]) -> R<Head> {
     let mut s = Scan::new(bytes, 0);
     let mut b = Builder::new();
     s.expect(b'{')?;
     if s.peek()? == b'}' {
         s.pos += 1;
-        return if s.at_end() { Ok((b, 0)) } else { Err(Bail) };
+        return if s.at_end() {
+            Ok(Head::Whole(b))
+        } else {
+            Err(Bail)
+        };
     }
     // The references come first (the usual order; any other goes to the
     // general path, which reads them in a first pass).
@@ -145,7 +173,13 @@ pub(super) fn read_counted(bytes: &[u8], plan: Plan, done: Done) -> R<(Builder, 
         }
         match s.next()? {
             b',' => {}
-            b'}' => return if s.at_end() { Ok((b, 0)) } else { Err(Bail) },
+            b'}' => {
+                return if s.at_end() {
+                    Ok(Head::Whole(b))
+                } else {
+                    Err(Bail)
+                }
+            }
             _ => return Err(Bail),
         }
     }
@@ -176,9 +210,11 @@ pub(super) fn read_counted(bytes: &[u8], plan: Plan, done: Done) -> R<(Builder, 
         }
         late.push(at);
     }
-    let cuts = cuts(bytes, s.pos, plan.chunk);
-    let parts = read_parts(bytes, &cuts, &late, &b, plan.threads, done);
-    join(b, parts, &late, plan.threads)
+    Ok(Head::Records {
+        refs: b,
+        from: s.pos,
+        late,
+    })
 }
 
 /// Where the value of the top-level `key` seems to start, searched from
@@ -229,124 +265,36 @@ fn notes(s: &mut Scan) -> R<Vec<String>> {
     Ok(out)
 }
 
-/// The parts' starts: the first where the references ended, then one
-/// guess about every `chunk` bytes.
-fn cuts(bytes: &[u8], from: usize, chunk: usize) -> Vec<Cut> {
-    let mut cuts = vec![Cut {
-        pos: from,
-        list: None,
-    }];
-    let mut at = from + chunk;
-    while at + chunk / 2 < bytes.len() {
-        match guess(bytes, at) {
-            Some(c) => {
-                at = c.pos + chunk;
-                cuts.push(c);
-            }
-            None => break,
-        }
-    }
-    cuts
-}
-
-/// The first plausible record start at or after `from`: a `{` after
-/// `},` whose object parses, has an id and is followed by `,` or `]`, and
-/// whose keys say which list it belongs to. Only a guess (a string may
-/// hold the same bytes): the part before proves or drops it.
-fn guess(bytes: &[u8], from: usize) -> Option<Cut> {
-    let end = bytes.len().min(from + (4 << 20));
-    let mut at = from;
-    while at < end {
-        let open = at + bytes[at..end].iter().position(|&c| c == b'{')?;
-        at = open + 1;
-        let before = bytes[..open].trim_ascii_end();
-        if !before.ends_with(b",") || !before[..before.len() - 1].trim_ascii_end().ends_with(b"}") {
-            continue;
-        }
-        let mut s = Scan::new(bytes, open);
-        let mut keys = 0u32;
-        let parsed = s.object(|s, key| {
-            keys |= key_bit(key);
-            s.skip_value(0)?;
-            Ok(Some(0))
-        });
-        if parsed.is_err() || !matches!(s.peek(), Ok(b',' | b']')) {
-            continue;
-        }
-        if let Some(list) = list_of_keys(keys) {
-            return Some(Cut {
-                pos: open,
-                list: Some(list),
-            });
-        }
-    }
-    None
-}
-
-const ID: u32 = 1;
-const ACTIVITY: u32 = 2;
-const DEAL: u32 = 4;
-const LEAD: u32 = 8;
-
-fn key_bit(key: &[u8]) -> u32 {
-    match key {
-        b"id" => ID,
-        b"kind" | b"at" | b"duration_minutes" | b"outcome" | b"deal_id" => ACTIVITY,
-        b"stage" | b"close_date" | b"amount" | b"history" | b"type" | b"forecast_category"
-        | b"name" => DEAL,
-        b"first_response_at" | b"score_events" | b"score" | b"created_at" => LEAD,
-        _ => 0,
-    }
-}
-
-fn list_of_keys(keys: u32) -> Option<List> {
-    if keys & ID == 0 {
-        None
-    } else if keys & ACTIVITY != 0 {
-        Some(List::Activities)
-    } else if keys & DEAL != 0 {
-        Some(List::Deals)
-    } else if keys & LEAD != 0 {
-        Some(List::Leads)
-    } else {
-        None
-    }
-}
-
-/// Reads every part, `threads` at a time, in order of their starts.
+/// Reads every part, `threads` at a time, in order of their starts; a
+/// thread with none left splits the part with the most left (`split`).
+/// Part `j`'s result is at `[j]` (None for a part never made).
 fn read_parts(
-    bytes: &[u8],
-    cuts: &[Cut],
+    splits: &Splits,
     late: &[usize],
     refs: &Builder,
     threads: usize,
     done: Done,
 ) -> Vec<Option<R<Part>>> {
-    let results: Vec<Mutex<Option<R<Part>>>> = cuts.iter().map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<R<Part>>>> =
+        (0..splits.capacity()).map(|_| Mutex::new(None)).collect();
     // The first part is always real: when it fails, the others need not go on.
     let abort = AtomicBool::new(false);
-    on_threads(0..cuts.len(), threads.min(cuts.len()), |j| {
-        let mut w = Worker {
-            s: Scan::new(bytes, cuts[j].pos),
-            part: Part {
-                b: refs.part(),
-                counts: [0; 3],
-                lists: Vec::new(),
-                currency: None,
-                notes: Vec::new(),
-                next: None,
-                late: Vec::new(),
-            },
-            cuts,
-            late,
-            next: j + 1,
-            done,
-            released: cuts[j].pos,
-            abort: &abort,
-            changes: Vec::new(),
-            events: Vec::new(),
-        };
-        let r = w.run(cuts[j].list).map(|_| w.part);
+    let planned = splits.planned();
+    let mut next = 0;
+    let tasks = std::iter::from_fn(|| {
+        if next < planned {
+            next += 1;
+            splits.start(next - 1);
+            Some(next - 1)
+        } else if threads > 1 {
+            splits.split()
+        } else {
+            None
+        }
+    });
+    on_threads(tasks, threads, |j| {
+        let r = read_part(splits, j, late, refs, &abort, done);
+        splits.finish(j);
         if j == 0 && r.is_err() {
             abort.store(true, Ordering::Relaxed);
         }
@@ -358,14 +306,47 @@ fn read_parts(
         .collect()
 }
 
+/// Reads part `j` from its cut until a proven cut or the document's end.
+fn read_part<'a>(
+    splits: &Splits<'a>,
+    j: usize,
+    late: &[usize],
+    refs: &Builder,
+    abort: &AtomicBool,
+    done: Done,
+) -> R<Part> {
+    let cut = splits.cut(j);
+    let mut w = Worker {
+        s: Scan::new(splits.bytes(), cut.pos),
+        part: Part {
+            b: refs.part(),
+            counts: [0; 3],
+            lists: Vec::new(),
+            currency: None,
+            notes: Vec::new(),
+            next: None,
+            late: Vec::new(),
+        },
+        splits,
+        id: j,
+        late,
+        done,
+        released: cut.pos,
+        abort,
+        changes: Vec::new(),
+        events: Vec::new(),
+    };
+    w.run(cut.list).map(|_| w.part)
+}
+
 struct Worker<'a, 'c> {
     s: Scan<'a>,
     part: Part,
-    cuts: &'c [Cut],
+    splits: &'c Splits<'a>,
+    /// This part's number.
+    id: usize,
     /// Where the late references were read (skipped here).
     late: &'c [usize],
-    /// The next part's cut, where this one stops if it is real.
-    next: usize,
     done: Done<'c>,
     released: usize,
     abort: &'c AtomicBool,
@@ -459,23 +440,18 @@ impl<'a> Worker<'a, '_> {
     /// Reads records of `list` through its `]`; true when it stopped at
     /// the start of the part after it.
     fn records(&mut self, list: List) -> R<bool> {
-        let cuts = self.cuts;
-        let mut stop = cuts.get(self.next).map_or(usize::MAX, |c| c.pos);
         loop {
             self.s.peek()?;
             let at = self.s.pos;
-            if at >= stop {
+            // Read at every record: a split may move it closer.
+            if at >= self.splits.stop(self.id) {
                 // A cut passed over, or met in another list, was a wrong
                 // guess; one met exactly is proven: the part after it
                 // reads on from there.
-                while let Some(c) = cuts.get(self.next).filter(|c| c.pos <= at) {
-                    if c.pos == at && c.list == Some(list) {
-                        self.part.next = Some(self.next);
-                        return Ok(true);
-                    }
-                    self.next += 1;
+                if let AtCut::HandOver(next) = self.splits.at_cut(self.id, at, list) {
+                    self.part.next = Some(next);
+                    return Ok(true);
                 }
-                stop = cuts.get(self.next).map_or(usize::MAX, |c| c.pos);
             }
             let i = self.part.counts[list as usize];
             let b = &mut self.part.b;
@@ -516,6 +492,7 @@ impl<'a> Worker<'a, '_> {
                     done(self.released..at);
                 }
                 self.released = at;
+                self.splits.reached(self.id, at);
                 if self.abort.load(Ordering::Relaxed) {
                     return Err(Bail);
                 }
@@ -531,6 +508,7 @@ impl<'a> Worker<'a, '_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::split::cuts;
     use super::*;
 
     /// A name that looks like a record boundary, and history entries with
@@ -561,6 +539,7 @@ mod tests {
         let plan = Plan {
             threads: 2,
             chunk: 1,
+            least: usize::MAX,
         };
         let (b, joined) = read_counted(bytes, plan, None).ok().unwrap();
         assert!(joined < cuts.len(), "{joined} parts of {} cuts", cuts.len());
@@ -570,5 +549,148 @@ mod tests {
         assert_eq!(b.snap.changes.len(), 2);
         assert_eq!(b.snap.activities.len(), 2);
         assert_eq!(b.snap.unknown_deal_ids, ["d9"]);
+    }
+
+    /// Deals, then activities that link to them, a few broken.
+    fn doc(deals: usize, activities: usize) -> String {
+        let mut d = String::from(
+            r#"{"reps": [{"id": "r1"}], "stages": [{"id": "s", "probability": 0.5}], "deals": ["#,
+        );
+        for i in 0..deals {
+            let sep = if i == 0 { "" } else { ",\n" };
+            d += &format!(
+                r#"{sep}{{"id": "d{i}", "owner": "r1", "stage": "s", "created_at": "2026-01-01", "close_date": "2026-02-01", "amount": {i}.5}}"#
+            );
+        }
+        d += r#"], "activities": ["#;
+        for i in 0..activities {
+            let sep = if i == 0 { "" } else { ", " };
+            let at = if i % 37 == 5 {
+                "2026-13-01"
+            } else {
+                "2026-01-03T10:00:00Z"
+            };
+            d += &format!(
+                r#"{sep}{{"id": "a{i}", "kind": "call", "at": "{at}", "deal_id": "d{}"}}"#,
+                i % (deals + 3)
+            );
+        }
+        d + "]}"
+    }
+
+    /// Broken records listed in the notes: the whole snapshot compared.
+    const SKIP: super::super::LoadOptions = super::super::LoadOptions {
+        skip_bad_records: true,
+    };
+
+    /// The parts of `splits` read one after the other, in `order`, and
+    /// joined: the snapshot (or error) as text and the parts joined.
+    fn read_in(splits: &Splits, order: &[usize], refs: Builder, late: &[usize]) -> (String, usize) {
+        let abort = AtomicBool::new(false);
+        let mut results: Vec<Option<R<Part>>> = (0..splits.capacity()).map(|_| None).collect();
+        for &j in order {
+            results[j] = Some(read_part(splits, j, late, &refs, &abort, None));
+            splits.finish(j);
+        }
+        let (b, joined) = join(refs, results, late, 2).ok().unwrap();
+        let got = match super::super::finish(b, SKIP) {
+            Ok(s) => format!("{s:#?}"),
+            Err(e) => format!("{e}"),
+        };
+        (got, joined)
+    }
+
+    fn general(bytes: &[u8]) -> String {
+        match super::super::parse_general(bytes, SKIP) {
+            Ok(s) => format!("{s:#?}"),
+            Err(e) => format!("{e}"),
+        }
+    }
+
+    fn refs(bytes: &[u8]) -> (Builder, usize, Vec<usize>) {
+        match head(bytes).ok().unwrap() {
+            Head::Records { refs, from, late } => (refs, from, late),
+            Head::Whole(_) => panic!("no records"),
+        }
+    }
+
+    /// A part split twice while it is read (the later parts read first):
+    /// the three parts join into what the general path reads.
+    #[test]
+    fn a_part_split_while_it_is_read_joins_the_same() {
+        let text = doc(40, 300);
+        let bytes = text.as_bytes();
+        let (b, from, late) = refs(bytes);
+        let splits = Splits::new(bytes, from, usize::MAX / 4, 64);
+        assert_eq!(splits.planned(), 1);
+        splits.start(0);
+        let first = splits.split().expect("a split");
+        let second = splits.split().expect("another split");
+        let mut at = [0, first, second].map(|j| splits.cut(j).pos);
+        at.sort();
+        assert!(at[0] < at[1] && at[1] < at[2], "{at:?}");
+        let (got, joined) = read_in(&splits, &[second, first, 0], b, &late);
+        assert_eq!(joined, 3);
+        assert_eq!(got, general(bytes));
+        assert!(
+            got.contains("skipped activities[5] (id \\\"a5\\\")"),
+            "{got}"
+        );
+    }
+
+    /// A split the part had already read past is dropped (nothing joins
+    /// the part made there), and the part reads on through it.
+    #[test]
+    fn a_split_already_read_past_is_dropped() {
+        let text = doc(40, 300);
+        let bytes = text.as_bytes();
+        let (b, from, late) = refs(bytes);
+        let splits = Splits::new(bytes, from, usize::MAX / 4, 64);
+        splits.start(0);
+        let k = splits.split().expect("a split");
+        let cut = splits.cut(k);
+        // The part is past the cut when it first looks.
+        let list = cut.list.unwrap();
+        assert!(matches!(splits.at_cut(0, cut.pos + 1, list), AtCut::ReadOn));
+        let (got, joined) = read_in(&splits, &[k, 0], b, &late);
+        assert_eq!(joined, 1);
+        assert_eq!(got, general(bytes));
+    }
+
+    /// Parts are split only while one has at least `least` bytes left.
+    #[test]
+    fn only_parts_with_enough_left_are_split() {
+        let text = doc(10, 20);
+        let bytes = text.as_bytes();
+        let (_, from, _) = refs(bytes);
+        let splits = Splits::new(bytes, from, usize::MAX / 4, bytes.len());
+        splits.start(0);
+        assert!(splits.split().is_none());
+        let splits = Splits::new(bytes, from, usize::MAX / 4, 64);
+        assert!(splits.split().is_none(), "no part is being read");
+        splits.start(0);
+        splits.finish(0);
+        assert!(splits.split().is_none(), "the part is done");
+    }
+
+    /// A deal with an activity's key (`kind`, an unknown field here) is
+    /// guessed to start an activity: a part that meets that cut in the
+    /// deals does not hand over to a part reading activities there.
+    #[test]
+    fn a_cut_guessed_for_another_list_is_not_handed_over() {
+        let text = doc(30, 10).replace(r#""stage": "s","#, r#""stage": "s", "kind": "call","#);
+        let bytes = text.as_bytes();
+        let (b, from, late) = refs(bytes);
+        let splits = Splits::new(bytes, from, 200, usize::MAX);
+        let wrong = (1..splits.planned())
+            .filter(|&j| splits.cut(j).pos < text.find("\"activities\"").unwrap())
+            .count();
+        assert!(wrong > 3, "{wrong} cuts in the deals");
+        let order: Vec<usize> = (0..splits.planned()).collect();
+        order.iter().for_each(|&j| splits.start(j));
+        let (got, joined) = read_in(&splits, &order, b, &late);
+        assert_eq!(got, general(bytes));
+        assert!(got.contains("d29") && got.contains("skipped activities[5]"));
+        assert!(joined < splits.planned());
     }
 }

@@ -19,6 +19,7 @@ mod join;
 mod pages;
 mod raw;
 mod scan;
+mod split;
 mod stream;
 mod threads;
 mod write;

@@ -19,18 +19,22 @@ const PLANS: [Plan; 4] = [
     Plan {
         threads: 1,
         chunk: usize::MAX / 4,
+        least: 0,
     },
     Plan {
         threads: 2,
         chunk: 4096,
+        least: 1500,
     },
     Plan {
         threads: 3,
         chunk: 700,
+        least: 300,
     },
     Plan {
         threads: 2,
         chunk: 97,
+        least: 64,
     },
 ];
 
