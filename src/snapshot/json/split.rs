@@ -156,49 +156,51 @@ impl<'a> Splits<'a> {
     /// left, when that is at least `least` bytes; its number, ready to
     /// read. None when no part is worth splitting.
     pub fn split(&self) -> Option<usize> {
-        let (part, mid, end) = {
-            let st = self.lock();
-            if st.parts.len() >= self.stops.len() {
+        // Another thread may split or end the part while this one guesses.
+        for _ in 0..4 {
+            let (part, mid, end) = self.most_left()?;
+            // Guessed without the lock (it reads a record or more).
+            let cut = guess(self.bytes, mid).filter(|c| c.pos < end)?;
+            let mut st = self.lock();
+            let k = st.parts.len();
+            if k >= self.stops.len() {
                 return None;
             }
-            let left = |(j, p): (usize, &PartState)| {
-                let end = self.stop(j).min(self.bytes.len());
-                (j, p.at, end, end.saturating_sub(p.at))
-            };
-            let (j, at, end, n) = st
-                .parts
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.running)
-                .map(left)
-                .max_by_key(|&(.., n)| n)?;
-            if n < self.least {
-                return None;
+            if !st.parts[part].running || st.cuts.iter().any(|(c, _)| c.pos == cut.pos) {
+                continue;
             }
-            (j, at + n / 2, end)
-        };
-        // Guessed without the lock (it reads a record or more).
-        let cut = guess(self.bytes, mid).filter(|c| c.pos < end)?;
-        let mut st = self.lock();
-        let k = st.parts.len();
-        if k >= self.stops.len() || st.cuts.iter().any(|(c, _)| c.pos == cut.pos) {
-            return None;
+            let i = st.cuts.partition_point(|(c, _)| c.pos < cut.pos);
+            st.cuts.insert(i, (cut, k));
+            st.parts.push(PartState {
+                at: cut.pos,
+                checked: cut.pos,
+                running: true,
+            });
+            self.stops[k].store(self.next_after(&st, cut.pos), Ordering::Relaxed);
+            // The part split stops there now. If it has read past it
+            // already, its next check drops the cut, and the new part is
+            // read for nothing (nothing joins it).
+            if st.parts[part].checked < cut.pos {
+                self.stops[part].fetch_min(cut.pos, Ordering::Relaxed);
+            }
+            return Some(k);
         }
-        let i = st.cuts.partition_point(|(c, _)| c.pos < cut.pos);
-        st.cuts.insert(i, (cut, k));
-        st.parts.push(PartState {
-            at: cut.pos,
-            checked: cut.pos,
-            running: true,
-        });
-        self.stops[k].store(self.next_after(&st, cut.pos), Ordering::Relaxed);
-        // The part split stops there now, unless it has passed it: then
-        // its next check drops the cut, and the new part is read for
-        // nothing (nothing joins it).
-        if st.parts[part].checked < cut.pos {
-            self.stops[part].fetch_min(cut.pos, Ordering::Relaxed);
-        }
-        Some(k)
+        None
+    }
+
+    /// The running part with the most left to read, if at least `least`:
+    /// its number, the middle of what is left, and where it stops.
+    fn most_left(&self) -> Option<(usize, usize, usize)> {
+        let st = self.lock();
+        let (j, at, end) = st
+            .parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.running)
+            .map(|(j, p)| (j, p.at, self.stop(j).min(self.bytes.len())))
+            .max_by_key(|&(_, at, end)| end.saturating_sub(at))?;
+        let n = end.saturating_sub(at);
+        (n >= self.least).then_some((j, at + n / 2, end))
     }
 
     /// The first cut after `pos`, or none (`usize::MAX`).
