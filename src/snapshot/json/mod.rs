@@ -5,12 +5,12 @@
 //! `raw` reads each field leniently (any JSON value), so a wrong type in one
 //! record becomes that record's error instead of failing the document;
 //! `build` validates records into the snapshot (`ids`: duplicate ids, deals
-//! by id). Two readers feed it: the fast path (`fast`, `scan`, `join`: the
-//! document in parts on every core) reads what it can, and the general path
-//! (`stream`: serde_json on a reader thread) reads everything else and
-//! words every syntax error. Both fill
-//! the same raw records, so they give the same snapshot and the same
-//! errors. `write` is the way back (`salesops pull --save`).
+//! by id). Two readers feed it: the fast path (`fast`, `scan`, `split`,
+//! `join`: the document in parts on every core) reads what it can, and the
+//! general path (`stream`: serde_json on a reader thread) reads everything
+//! else and words every syntax error. Both fill the same raw records, so
+//! they give the same snapshot and the same errors. `write` is the way
+//! back (`salesops pull --save`).
 
 mod build;
 mod fast;
