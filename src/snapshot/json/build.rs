@@ -2,8 +2,8 @@
 //! references to indexes, catching duplicate ids, and collecting one error
 //! per broken record.
 
-use super::fast::List;
 use super::ids::{id_hash, input_indexes, repeated_hashes, repeated_ids, DealIndex, IdHashes};
+use super::raw::List;
 use super::raw::*;
 use super::RecordError;
 use crate::snapshot::*;

@@ -13,33 +13,14 @@
 //! parts together.
 
 use super::build::Builder;
-use super::join::join;
-use super::raw::{read, RawActivity, RawChange, RawDeal, RawLead, RawScoreEvent, Scalar};
+use super::join::{join, Part};
+use super::raw::{read, List, RawActivity, RawChange, RawDeal, RawLead, RawScoreEvent, Scalar};
 use super::scan::{Bail, Scan, R};
 use super::split::{AtCut, Splits};
 use super::threads::on_threads;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-
-/// The lists that are cut into parts (records of millions).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum List {
-    Deals = 0,
-    Activities = 1,
-    Leads = 2,
-}
-
-impl List {
-    pub(super) fn of(collection: &str) -> Option<List> {
-        match collection {
-            "deals" => Some(List::Deals),
-            "activities" => Some(List::Activities),
-            "leads" => Some(List::Leads),
-            _ => None,
-        }
-    }
-}
 
 /// How the input is cut: `threads` read parts of about `chunk` bytes.
 #[derive(Clone, Copy, Debug)]
@@ -76,21 +57,6 @@ impl Plan {
 const RELEASE_STEP: usize = if cfg!(test) { 8 << 10 } else { 4 << 20 };
 
 type Done<'d> = Option<&'d (dyn Fn(Range<usize>) + Sync)>;
-
-/// What one part of the document gave.
-pub(super) struct Part {
-    pub b: Builder,
-    /// Records read per list (input indexes, kept or not).
-    pub counts: [usize; 3],
-    /// Lists begun in this part, in order; true for a list, false for null.
-    pub lists: Vec<(List, bool)>,
-    pub currency: Option<String>,
-    pub notes: Vec<String>,
-    /// The part this one handed over to, None at the end of the document.
-    pub next: Option<usize>,
-    /// Late references met where they were guessed to be.
-    pub late: Vec<usize>,
-}
 
 /// Reads the document on the fast path; `Err(Bail)` leaves it to the
 /// general path. The builder returned is ready for `finish`.

@@ -5,12 +5,27 @@
 //! records runs on all cores.
 
 use super::build::{Builder, PendingLinks};
-use super::fast::{List, Part};
 use super::ids::{repeated_hashes, IdHashes};
 use super::pages::populate;
+use super::raw::List;
 use super::scan::{Bail, R};
 use super::threads::on_threads;
 use crate::snapshot::{Deal, DealLink};
+
+/// What one part of the document gave.
+pub(super) struct Part {
+    pub b: Builder,
+    /// Records read per list (input indexes, kept or not).
+    pub counts: [usize; 3],
+    /// Lists begun in this part, in order; true for a list, false for null.
+    pub lists: Vec<(List, bool)>,
+    pub currency: Option<String>,
+    pub notes: Vec<String>,
+    /// The part this one handed over to, None at the end of the document.
+    pub next: Option<usize>,
+    /// Late references met where they were guessed to be.
+    pub late: Vec<usize>,
+}
 
 /// Joins the parts along the chain of proven cuts, then checks ids and
 /// resolves deal links as the general path would have at each list's end.

@@ -10,6 +10,25 @@ use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt;
 
+/// The lists of records (millions each: the fast path cuts them into parts).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum List {
+    Deals = 0,
+    Activities = 1,
+    Leads = 2,
+}
+
+impl List {
+    pub(super) fn of(collection: &str) -> Option<List> {
+        match collection {
+            "deals" => Some(List::Deals),
+            "activities" => Some(List::Activities),
+            "leads" => Some(List::Leads),
+            _ => None,
+        }
+    }
+}
+
 /// Any JSON value, kept only as far as a snapshot field needs. Strings are
 /// borrowed from the input when they have no escapes.
 #[derive(Debug, Clone, PartialEq)]

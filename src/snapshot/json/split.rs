@@ -10,7 +10,7 @@
 //! record of the same list): a part that reads past a cut drops it and
 //! reads on, so whether and where a part is split never changes the result.
 
-use super::fast::List;
+use super::raw::List;
 use super::scan::Scan;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
