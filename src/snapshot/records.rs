@@ -252,6 +252,7 @@ impl<'a, T> Iterator for Iter<'a, T> {
     }
 
     /// Piece by piece, each a plain slice loop.
+    #[inline]
     fn fold<B, F: FnMut(B, &'a T) -> B>(self, init: B, mut f: F) -> B {
         let acc = self.current.fold(init, &mut f);
         self.rest.fold(acc, |acc, c| c.iter().fold(acc, &mut f))

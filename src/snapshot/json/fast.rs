@@ -19,7 +19,7 @@ use super::scan::{Bail, Scan, R};
 use super::split::{AtCut, Splits};
 use super::threads::on_threads;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// How the input is cut: `threads` read parts of about `chunk` bytes.
@@ -295,6 +295,7 @@ fn read_part<'a>(
         },
         splits,
         id: j,
+        stop: splits.stop_of(j),
         late,
         done,
         released: cut.pos,
@@ -311,6 +312,8 @@ struct Worker<'a, 'c> {
     splits: &'c Splits<'a>,
     /// This part's number.
     id: usize,
+    /// Where it checks the cuts next (`Splits::stop_of`).
+    stop: &'c AtomicUsize,
     /// Where the late references were read (skipped here).
     late: &'c [usize],
     done: Done<'c>,
@@ -410,7 +413,7 @@ impl<'a> Worker<'a, '_> {
             self.s.peek()?;
             let at = self.s.pos;
             // Read at every record: a split may move it closer.
-            if at >= self.splits.stop(self.id) {
+            if at >= self.stop.load(Ordering::Relaxed) {
                 // A cut passed over, or met in another list, was a wrong
                 // guess; one met exactly is proven: the part after it
                 // reads on from there.

@@ -122,9 +122,13 @@ impl<'a> Splits<'a> {
         self.lock().parts[part].running = false;
     }
 
-    /// Where part `part` checks the cuts next. Read at every record.
-    #[inline(always)]
-    pub fn stop(&self, part: usize) -> usize {
+    /// Where part `part` checks the cuts next, read at every record: the
+    /// part keeps this reference, so the read is one load.
+    pub fn stop_of(&self, part: usize) -> &AtomicUsize {
+        &self.stops[part]
+    }
+
+    fn stop(&self, part: usize) -> usize {
         self.stops[part].load(Ordering::Relaxed)
     }
 
