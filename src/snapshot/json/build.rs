@@ -3,7 +3,6 @@
 //! per broken record.
 
 use super::ids::{id_hash, input_indexes, repeated_hashes, repeated_ids, DealIndex, IdHashes};
-use super::raw::List;
 use super::raw::*;
 use super::RecordError;
 use crate::snapshot::*;

@@ -477,6 +477,7 @@ impl<'a> Worker<'a, '_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::same::outcome;
     use super::super::split::cuts;
     use super::*;
 
@@ -562,18 +563,11 @@ mod tests {
             splits.finish(j);
         }
         let (b, joined) = join(refs, results, late, 2).ok().unwrap();
-        let got = match super::super::finish(b, SKIP) {
-            Ok(s) => format!("{s:#?}"),
-            Err(e) => format!("{e}"),
-        };
-        (got, joined)
+        (outcome(&super::super::finish(b, SKIP)), joined)
     }
 
     fn general(bytes: &[u8]) -> String {
-        match super::super::parse_general(bytes, SKIP) {
-            Ok(s) => format!("{s:#?}"),
-            Err(e) => format!("{e}"),
-        }
+        outcome(&super::super::parse_general(bytes, SKIP))
     }
 
     fn refs(bytes: &[u8]) -> (Builder, usize, Vec<usize>) {

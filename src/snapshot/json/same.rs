@@ -8,7 +8,8 @@ use super::*;
 use crate::snapshot::Snapshot;
 use std::fmt::Write as _;
 
-fn outcome(r: &Result<Snapshot, LoadError>) -> String {
+/// A read's result as text: the snapshot in full, or the error.
+pub(super) fn outcome(r: &Result<Snapshot, LoadError>) -> String {
     match r {
         Ok(s) => format!("{s:#?}"),
         Err(e) => format!("error: {e}\n{e:?}"),
