@@ -383,7 +383,20 @@ pub(super) mod read {
     }
 
     /// An RFC 3339 instant with an offset, or a bare date (a local date).
+    /// The usual hand-read instant is returned from here, inlined; the
+    /// rest (dates, other forms, errors) out of line.
+    #[inline]
     pub fn when(v: &F) -> Result<Option<When>, String> {
+        if let Some(Scalar::Str(s)) = v {
+            if let Some(t) = utc_seconds(s.as_bytes()) {
+                return Ok(Some(When::Instant(t)));
+            }
+        }
+        any_when(v)
+    }
+
+    #[inline(never)]
+    fn any_when(v: &F) -> Result<Option<When>, String> {
         match present(v) {
             None => Ok(None),
             Some(Scalar::Str(s)) => parse_when(s).map(Some),
@@ -420,6 +433,7 @@ pub(super) mod read {
     /// then optionally `.` and 1 to 9 digits, then `Z` or `±HH:MM`; any
     /// other text (lower-case `t`, leap seconds, …) goes through the full
     /// RFC 3339 parser, which gives the same instant for these forms.
+    #[inline]
     fn utc_seconds(b: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
         if b.len() < 20
             || b[4] != b'-'
@@ -485,14 +499,24 @@ pub(super) mod read {
             _ => return None,
         };
         let date = NaiveDate::from_ymd_opt(year, two(5), two(8))?;
-        let time = chrono::NaiveTime::from_hms_nano_opt(two(11), two(14), two(17), nanos)?;
-        let local = date.and_time(time);
-        let utc = if offset == 0 {
-            local
+        let (h, m, s) = (two(11), two(14), two(17));
+        // A leap second (`:60`) goes to chrono, which reads it its own way.
+        if h > 23 || m > 59 || s > 59 {
+            return None;
+        }
+        // The offset applied in whole seconds (less than a day either
+        // way): integers in registers, not chrono's 16-byte results
+        // handed through memory, which stalled every timestamp.
+        let secs = (h * 3600 + m * 60 + s) as i64 - offset;
+        let (date, secs) = if secs < 0 {
+            (date.pred_opt()?, secs + 86_400)
+        } else if secs >= 86_400 {
+            (date.succ_opt()?, secs - 86_400)
         } else {
-            local.checked_sub_signed(chrono::TimeDelta::seconds(offset))?
+            (date, secs)
         };
-        Some(utc.and_utc())
+        let time = chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs as u32, nanos)?;
+        Some(date.and_time(time).and_utc())
     }
 
     pub fn required<T>(r: Result<Option<T>, String>) -> Result<T, String> {
@@ -559,6 +583,13 @@ mod tests {
             "1969-12-31T23:59:59.999999999Z".into(),
             "2026-01-01T08:00:00+09:00".into(),
             "9999-12-31T23:59:59.999-23:59".into(),
+            // Offsets that move the instant into another day, month, year.
+            "2026-03-01T00:30:00+01:00".into(),
+            "2024-03-01T00:00:00+00:01".into(),
+            "2026-12-31T23:30:00-01:00".into(),
+            "2026-06-03T23:59:59.999999999-00:01".into(),
+            "2026-06-03T00:00:00.5+23:59".into(),
+            "2026-06-03T23:59:59-00:00".into(),
         ];
         for bad in [
             "2026-02-29T00:00:00Z",
