@@ -399,17 +399,16 @@ pub(super) mod read {
     fn any_when(v: &F) -> Result<Option<When>, String> {
         match present(v) {
             None => Ok(None),
-            Some(Scalar::Str(s)) => parse_when(s).map(Some),
+            Some(Scalar::Str(s)) => not_hand_read(s).map(Some),
             Some(other) => Err(format!(
                 "expected a timestamp (RFC 3339) or a date, got {other}"
             )),
         }
     }
 
-    pub fn parse_when(s: &str) -> Result<When, String> {
-        if let Some(t) = utc_seconds(s.as_bytes()) {
-            return Ok(When::Instant(t));
-        }
+    /// Text `when` did not read by hand: a bare date, or any other
+    /// RFC 3339 form through chrono.
+    fn not_hand_read(s: &str) -> Result<When, String> {
         // A bare date as written, before any trimming.
         if let Some(d) = crate::period::ymd(s.as_bytes()) {
             return Ok(When::Date(d));
@@ -537,8 +536,13 @@ pub(super) fn id_of(v: &F) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::read::parse_when;
+    use super::{read, Scalar};
     use crate::snapshot::When;
+
+    /// Text read as a record's timestamp field is.
+    fn parse_when(s: &str) -> Result<When, String> {
+        read::required(read::when(&Some(Scalar::Str(s.into()))))
+    }
 
     /// Bare dates read by hand as `period::parse_date` reads them, and
     /// what it refuses still refused.
