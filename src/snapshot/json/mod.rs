@@ -16,6 +16,7 @@ mod build;
 mod fast;
 mod ids;
 mod join;
+mod keys;
 mod pages;
 mod raw;
 mod scan;

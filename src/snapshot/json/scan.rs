@@ -7,6 +7,7 @@
 //! then reads the whole document and words any error. So a document the
 //! fast path reads gives exactly the raw records the general path would.
 
+use super::keys::Keys;
 use super::raw::*;
 use std::borrow::Cow;
 
@@ -32,6 +33,24 @@ static STRING_STOP: [bool; 256] = {
     t[b'\\' as usize] = true;
     t
 };
+
+/// A record's fields read by `Scan::fields`: each key beside the field it
+/// fills (so the two cannot fall out of step), then the one list key, if
+/// any, with what reads it.
+macro_rules! fields {
+    ($s:expr, $r:ident, $nulls:expr, { $($key:literal => $field:ident),* $(,)? }
+     $(, $list:literal => |$ls:ident| $read:expr)?) => {
+        $s.fields(
+            &const { Keys::new([$($key,)* $($list)?]) },
+            [$(&mut $r.$field),*],
+            $nulls,
+            |_s| {
+                $(let $ls = _s; $read;)?
+                Ok(())
+            },
+        )
+    };
+}
 
 pub(super) struct Scan<'a> {
     pub b: &'a [u8],
@@ -345,7 +364,7 @@ impl<'a> Scan<'a> {
     /// Reads an object's fields: `field(key)` reads the value of a known
     /// key and returns false for an unknown one (then skipped). A key seen
     /// twice bails, as serde's derived readers reject it.
-    #[inline]
+    #[inline(always)]
     pub fn object(&mut self, mut field: impl FnMut(&mut Self, &[u8]) -> R<Option<u32>>) -> R<()> {
         self.expect(b'{')?;
         if self.peek()? == b'}' {
@@ -452,76 +471,85 @@ impl<'a> Scan<'a> {
 
     #[inline(always)]
     pub fn deal(&mut self, r: &mut RawDeal<'a>, spare: &mut Vec<RawChange<'a>>) -> R<()> {
-        self.object(|s, key| {
-            Ok(Some(match key {
-                b"id" => s.put(&mut r.id, 1)?,
-                b"name" => s.put(&mut r.name, 2)?,
-                b"owner" => s.put(&mut r.owner, 4)?,
-                b"amount" => s.put(&mut r.amount, 8)?,
-                b"stage" => s.put(&mut r.stage, 16)?,
-                b"created_at" => s.put(&mut r.created_at, 32)?,
-                b"close_date" => s.put(&mut r.close_date, 64)?,
-                b"forecast_category" => s.put(&mut r.forecast_category, 128)?,
-                b"type" => s.put(&mut r.deal_type, 256)?,
-                b"history" => {
-                    r.history = s.list(spare, Self::change)?;
-                    512
-                }
-                _ => return Ok(None),
-            }))
-        })
+        fields!(self, r, 0, {
+            "id" => id,
+            "name" => name,
+            "owner" => owner,
+            "amount" => amount,
+            "stage" => stage,
+            "created_at" => created_at,
+            "close_date" => close_date,
+            "forecast_category" => forecast_category,
+            "type" => deal_type,
+        }, "history" => |s| r.history = s.list(spare, Self::change)?)
     }
 
     /// A history entry: a field written `null` is kept as `Scalar::Null`
-    /// (emptied then), unlike an absent one.
+    /// (emptied then), unlike an absent one; `at` reads as other fields.
     fn change(&mut self) -> R<RawChange<'a>> {
         let mut r = RawChange::default();
-        self.object(|s, key| {
-            let (slot, bit) = match key {
-                b"at" => return s.put(&mut r.at, 1).map(Some),
-                b"stage" => (&mut r.stage, 2),
-                b"amount" => (&mut r.amount, 4),
-                b"close_date" => (&mut r.close_date, 8),
-                b"forecast_category" => (&mut r.forecast_category, 16),
-                _ => return Ok(None),
-            };
-            *slot = Some(s.scalar()?);
-            Ok(Some(bit))
+        fields!(self, r, 0b11110, {
+            "at" => at,
+            "stage" => stage,
+            "amount" => amount,
+            "close_date" => close_date,
+            "forecast_category" => forecast_category,
         })?;
         Ok(r)
     }
 
     #[inline(always)]
     pub fn activity(&mut self, r: &mut RawActivity<'a>) -> R<()> {
-        self.object(|s, key| {
-            Ok(Some(match key {
-                b"id" => s.put(&mut r.id, 1)?,
-                b"owner" => s.put(&mut r.owner, 2)?,
-                b"kind" => s.put(&mut r.kind, 4)?,
-                b"at" => s.put(&mut r.at, 8)?,
-                b"duration_minutes" => s.put(&mut r.duration_minutes, 16)?,
-                b"outcome" => s.put(&mut r.outcome, 32)?,
-                b"deal_id" => s.put(&mut r.deal_id, 64)?,
-                _ => return Ok(None),
-            }))
+        fields!(self, r, 0, {
+            "id" => id,
+            "owner" => owner,
+            "kind" => kind,
+            "at" => at,
+            "duration_minutes" => duration_minutes,
+            "outcome" => outcome,
+            "deal_id" => deal_id,
         })
     }
 
     #[inline(always)]
     pub fn lead(&mut self, r: &mut RawLead<'a>, spare: &mut Vec<RawScoreEvent<'a>>) -> R<()> {
+        fields!(self, r, 0, {
+            "id" => id,
+            "owner" => owner,
+            "created_at" => created_at,
+            "first_response_at" => first_response_at,
+            "score" => score,
+        }, "score_events" => |s| r.score_events = s.list(spare, Self::score_event)?)
+    }
+
+    /// An object of scalar fields and at most one list: the value of key
+    /// `keys[i]` read into `slots[i]` (`null` as `None`, unless bit `i` of
+    /// `nulls` keeps it), the key after the slots' read by `list`, unknown
+    /// keys skipped, a key seen twice bails. The key chooses where the
+    /// value goes, not which code reads it (`keys`).
+    #[inline(always)]
+    fn fields<const K: usize, const N: usize>(
+        &mut self,
+        keys: &Keys<K>,
+        slots: [&mut F<'a>; N],
+        nulls: u32,
+        mut list: impl FnMut(&mut Self) -> R<()>,
+    ) -> R<()> {
+        const { assert!(K == N || K == N + 1) };
         self.object(|s, key| {
-            Ok(Some(match key {
-                b"id" => s.put(&mut r.id, 1)?,
-                b"owner" => s.put(&mut r.owner, 2)?,
-                b"created_at" => s.put(&mut r.created_at, 4)?,
-                b"first_response_at" => s.put(&mut r.first_response_at, 8)?,
-                b"score_events" => {
-                    r.score_events = s.list(spare, Self::score_event)?;
-                    16
-                }
-                b"score" => s.put(&mut r.score, 32)?,
-                _ => return Ok(None),
-            }))
+            // `key` lies in the input: where, for `find`'s wide loads.
+            let start = key.as_ptr() as usize - s.b.as_ptr() as usize;
+            let i = keys.find(s.b, start, key.len());
+            if i < N {
+                let v = s.scalar()?;
+                let keep = nulls & (1 << i) != 0 || !matches!(v, Scalar::Null);
+                *slots[i] = if keep { Some(v) } else { None };
+            } else if i < K {
+                list(s)?;
+            } else {
+                return Ok(None);
+            }
+            Ok(Some(1 << i))
         })
     }
 
@@ -869,5 +897,138 @@ mod tests {
         .unwrap();
         assert_eq!(d.id, Some(Scalar::Str(Cow::Borrowed("a"))));
         assert_eq!(d.amount, None);
+    }
+
+    /// Each record reader fills what serde's derived reader fills, for
+    /// every known key in several orders, `null`s (kept in history
+    /// entries), unknown keys of every kind, keys that differ from a known
+    /// one by a letter, and lists.
+    #[test]
+    fn keyed_readers_fill_what_serde_fills() {
+        fn rotations(fields: &[&str]) -> Vec<String> {
+            (0..fields.len())
+                .map(|k| {
+                    let mut f = fields.to_vec();
+                    f.rotate_left(k);
+                    format!("{{{}}}", f.join(","))
+                })
+                .collect()
+        }
+        fn change(c: &RawChange) -> String {
+            format!(
+                "{:?}",
+                (
+                    &c.at,
+                    &c.stage,
+                    &c.amount,
+                    &c.close_date,
+                    &c.forecast_category
+                )
+            )
+        }
+        fn deal(d: &RawDeal) -> String {
+            let history: Option<Vec<String>> =
+                d.history.as_ref().map(|h| h.iter().map(change).collect());
+            format!(
+                "{:?}",
+                (
+                    (&d.id, &d.name, &d.owner, &d.amount, &d.stage),
+                    (
+                        &d.created_at,
+                        &d.close_date,
+                        &d.forecast_category,
+                        &d.deal_type
+                    ),
+                    history
+                )
+            )
+        }
+        fn activity(a: &RawActivity) -> String {
+            format!(
+                "{:?}",
+                (
+                    &a.id,
+                    &a.owner,
+                    &a.kind,
+                    &a.at,
+                    &a.duration_minutes,
+                    &a.outcome,
+                    &a.deal_id
+                )
+            )
+        }
+        fn lead(l: &RawLead) -> String {
+            let events: Option<Vec<String>> = l.score_events.as_ref().map(|e| {
+                e.iter()
+                    .map(|e| format!("{:?}", (&e.kind, &e.at)))
+                    .collect()
+            });
+            format!(
+                "{:?}",
+                (
+                    &l.id,
+                    &l.owner,
+                    &l.created_at,
+                    &l.first_response_at,
+                    &l.score,
+                    events
+                )
+            )
+        }
+        fn read<'a, T: Default>(doc: &'a str, f: impl FnOnce(&mut Scan<'a>, &mut T) -> R<()>) -> T {
+            let mut r = T::default();
+            let mut s = Scan::new(doc.as_bytes(), 0);
+            f(&mut s, &mut r).unwrap();
+            assert_eq!(s.pos, doc.len(), "{doc}");
+            r
+        }
+        let extra = r#""ids":"x","x":{"id":[1,null]},"type_":true,"ownr":1.5,"Id":null"#;
+        for doc in rotations(&[
+            r#""id":"d1""#,
+            r#""name":"Caf\u00e9""#,
+            r#""owner":7"#,
+            r#""amount":"12000.50""#,
+            r#""stage":null"#,
+            r#""created_at":"2026-01-01T00:00:00.000Z""#,
+            r#""close_date":"2026-02-01""#,
+            r#""forecast_category":"commit""#,
+            r#""type":"renewal""#,
+            r#""history":[{"at":null,"stage":null,"x":1},{"amount":5,"forecast_category":null,"close_date":"2026-03-01","at":"2026-01-02T00:00:00Z"},{}]"#,
+            extra,
+        ]) {
+            let got = read(&doc, |s, r| s.deal(r, &mut Vec::new()));
+            let want: RawDeal = serde_json::from_str(&doc).unwrap();
+            assert_eq!(deal(&got), deal(&want), "{doc}");
+        }
+        for doc in rotations(&[
+            r#""id":"a1""#,
+            r#""owner":"r1""#,
+            r#""kind":"meeting""#,
+            r#""at":"2026-06-03T15:00:00+09:00""#,
+            r#""duration_minutes":null"#,
+            r#""outcome":"No-Show""#,
+            r#""deal_id":18000000001"#,
+            extra,
+        ])
+        .into_iter()
+        .chain(["{}".to_string()])
+        {
+            let got = read(&doc, |s, r| s.activity(r));
+            let want: RawActivity = serde_json::from_str(&doc).unwrap();
+            assert_eq!(activity(&got), activity(&want), "{doc}");
+        }
+        for doc in rotations(&[
+            r#""id":"l1""#,
+            r#""owner":null"#,
+            r#""created_at":"2026-06-03""#,
+            r#""first_response_at":"2026-06-04T00:00:00Z""#,
+            r#""score":40"#,
+            r#""score_events":[{"kind":"demo_request","at":"2026-06-03"}]"#,
+            extra,
+        ]) {
+            let got = read(&doc, |s, r| s.lead(r, &mut Vec::new()));
+            let want: RawLead = serde_json::from_str(&doc).unwrap();
+            assert_eq!(lead(&got), lead(&want), "{doc}");
+        }
     }
 }
