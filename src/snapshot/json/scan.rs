@@ -535,7 +535,8 @@ impl<'a> Scan<'a> {
         nulls: u32,
         mut list: impl FnMut(&mut Self) -> R<()>,
     ) -> R<()> {
-        const { assert!(K == N || K == N + 1) };
+        // One bit of `object`'s u32 per key.
+        const { assert!((K == N || K == N + 1) && K <= 32) };
         self.object(|s, key| {
             // `key` lies in the input: where, for `find`'s wide loads.
             let start = key.as_ptr() as usize - s.b.as_ptr() as usize;
