@@ -295,7 +295,23 @@ async fn run_one(
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
         (engine, teams)
     });
-    let teams = teams.map_err(anyhow::Error::msg)?;
+    let mut teams = teams.map_err(anyhow::Error::msg)?;
+    // Which team reports this run makes: only they read a team's
+    // activities and leads, so only then are those listed.
+    let team_units: Vec<usize> = match &opts.team {
+        Some(name) => vec![team_index(&teams, name)?],
+        None if r.fan_out == crate::config::FanOut::Teams => teams
+            .teams
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.name.is_some())
+            .map(|(i, _)| i)
+            .collect(),
+        None => Vec::new(),
+    };
+    if !team_units.is_empty() {
+        teams.list_records(&pulled.snapshot);
+    }
     // Decided once, by the pull (`source::pull`), for every output.
     let currency = pulled.snapshot.currency.clone();
     let out_dir = opts.out.clone().unwrap_or_else(|| s.out_dir.clone());
@@ -311,19 +327,6 @@ async fn run_one(
         period,
         as_of,
         opts,
-    };
-
-    // Which team reports this run makes.
-    let team_units: Vec<usize> = match &opts.team {
-        Some(name) => vec![team_index(&teams, name)?],
-        None if r.fan_out == crate::config::FanOut::Teams => teams
-            .teams
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.name.is_some())
-            .map(|(i, _)| i)
-            .collect(),
-        None => Vec::new(),
     };
 
     // Every file is written and every forecast stored before anything is

@@ -1,7 +1,10 @@
 //! Whose books a report covers: the whole organisation, or one team's
 //! sub-snapshot (its member reps, the deals and activities they own, the
 //! leads they own). Teams are found once per run, and every team's records
-//! come out of one pass over the snapshot (METRICS.md "Teams").
+//! come out of one pass over the snapshot (METRICS.md "Teams"). The
+//! organisation's team rows read only reps and deals, so a team's
+//! activities and leads are listed (`Teams::list_records`) only for runs
+//! that make team reports.
 
 use super::quota::email_key;
 use crate::snapshot::{Activity, Lead, Select, Snapshot};
@@ -28,21 +31,37 @@ pub struct Team {
 }
 
 /// The records a report covers. `None` lists mean every record.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Scope {
     /// Rep indexes, in snapshot order.
     pub reps: Option<Vec<u32>>,
     pub deals: Option<Vec<u32>>,
-    pub activities: Option<Vec<u32>>,
-    pub leads: Option<Vec<u32>>,
+    activities: Option<Vec<u32>>,
+    leads: Option<Vec<u32>>,
     /// By rep index: in this scope.
     member: Option<Vec<bool>>,
+    /// False for a team's scope until `Teams::list_records` has listed its
+    /// activities and leads (until then `None` would read as "all").
+    listed: bool,
+}
+
+impl Default for Scope {
+    fn default() -> Scope {
+        Scope::all()
+    }
 }
 
 impl Scope {
     /// The whole organisation.
     pub fn all() -> Scope {
-        Scope::default()
+        Scope {
+            reps: None,
+            deals: None,
+            activities: None,
+            leads: None,
+            member: None,
+            listed: true,
+        }
     }
 
     pub fn is_all(&self) -> bool {
@@ -62,11 +81,22 @@ impl Scope {
     }
 
     pub fn activities<'a>(&'a self, snap: &'a Snapshot) -> Select<'a, Activity> {
+        self.check_listed();
         snap.activities.select(self.activities.as_deref())
     }
 
     pub fn leads<'a>(&'a self, snap: &'a Snapshot) -> Select<'a, Lead> {
+        self.check_listed();
         snap.leads.select(self.leads.as_deref())
+    }
+
+    /// A team's figures read before its records were listed would be the
+    /// whole organisation's: a bug, never a figure.
+    fn check_listed(&self) {
+        assert!(
+            self.listed,
+            "a team's activities or leads were read before Teams::list_records listed them"
+        );
     }
 }
 
@@ -83,6 +113,15 @@ pub struct Teams {
 /// Compared ignoring letter case and surrounding spaces.
 fn team_key(name: &str) -> String {
     name.trim().to_lowercase()
+}
+
+/// Rep indexes by rep id (how leads name their owner).
+fn rep_ids(snap: &Snapshot) -> HashMap<&str, u32> {
+    snap.reps
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i as u32))
+        .collect()
 }
 
 /// Splits the snapshot by team. Errors when two teams' `members` name the
@@ -104,12 +143,7 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
         .collect();
 
     // Members first: they win over the CRM's team.
-    let by_id: HashMap<&str, u32> = snap
-        .reps
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.as_str(), i as u32))
-        .collect();
+    let by_id = rep_ids(snap);
     let mut by_email: HashMap<String, Vec<u32>> = HashMap::default();
     for (i, r) in snap.reps.iter().enumerate() {
         if let Some(e) = &r.email {
@@ -173,9 +207,10 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
         .map(|_| Scope {
             reps: Some(Vec::new()),
             deals: Some(Vec::new()),
-            activities: Some(Vec::new()),
-            leads: Some(Vec::new()),
+            activities: None,
+            leads: None,
             member: Some(vec![false; snap.reps.len()]),
+            listed: false,
         })
         .collect();
     if n == 0 {
@@ -193,25 +228,122 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
     for (i, d) in snap.deals.iter().enumerate() {
         scopes[slot(d.owner)].deals.as_mut().unwrap().push(i as u32);
     }
-    // Activities and leads without a known owner belong to no team (not
-    // even the "no team" row: that is the reps in no team).
-    snap.activities.iter().enumerate().for_each(|(i, a)| {
-        if let Some(o) = a.owner {
-            scopes[slot(o)].activities.as_mut().unwrap().push(i as u32);
-        }
-    });
-    for (i, l) in snap.leads.iter().enumerate() {
-        if let Some(r) = l.owner.as_deref().and_then(|o| by_id.get(o)) {
-            scopes[slot(*r as usize)]
-                .leads
-                .as_mut()
-                .unwrap()
-                .push(i as u32);
-        }
-    }
     Ok(Teams {
         teams,
         scopes,
         unmatched,
     })
+}
+
+impl Teams {
+    /// Lists each team's activities and leads, in one pass over each, for
+    /// the teams' own reports. Activities and leads without a known owner
+    /// belong to no team (not even the "no team" row: that is the reps in
+    /// no team).
+    pub fn list_records(&mut self, snap: &Snapshot) {
+        if self.scopes.iter().all(|s| s.listed) {
+            return;
+        }
+        // Every rep is in exactly one team's scope (`split`).
+        let mut team_of = vec![0u32; snap.reps.len()];
+        for (t, s) in self.scopes.iter().enumerate() {
+            for &r in s.reps.iter().flatten() {
+                team_of[r as usize] = t as u32;
+            }
+        }
+        let by_id = rep_ids(snap);
+        let mut activities = vec![Vec::new(); self.scopes.len()];
+        snap.activities.iter().enumerate().for_each(|(i, a)| {
+            if let Some(o) = a.owner {
+                activities[team_of[o] as usize].push(i as u32);
+            }
+        });
+        let mut leads = vec![Vec::new(); self.scopes.len()];
+        for (i, l) in snap.leads.iter().enumerate() {
+            if let Some(r) = l.owner.as_deref().and_then(|o| by_id.get(o)) {
+                leads[team_of[*r as usize] as usize].push(i as u32);
+            }
+        }
+        for ((s, a), l) in self.scopes.iter_mut().zip(activities).zip(leads) {
+            s.activities = Some(a);
+            s.leads = Some(l);
+            s.listed = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> (Snapshot, Vec<TeamDef>) {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+        let snap = crate::source::demo::generate(today);
+        let first = &snap.reps[0];
+        // One config team (by email) beside the CRM's teams.
+        let defs = vec![TeamDef {
+            name: "Config".into(),
+            manager: None,
+            members: vec![first.email.clone().unwrap_or_else(|| first.id.to_string())],
+        }];
+        (snap, defs)
+    }
+
+    /// Each team lists the activities and leads its members own, in
+    /// snapshot order; records of no known rep are in no team.
+    #[test]
+    fn listed_records_are_the_members_own() {
+        let (snap, defs) = demo();
+        let mut teams = split(&snap, &defs).unwrap();
+        assert!(teams.scopes.len() > 2);
+        teams.list_records(&snap);
+        let rep_of = |id: &str| snap.reps.iter().position(|r| r.id.as_str() == id);
+        let (mut acts, mut leads) = (0, 0);
+        for scope in &teams.scopes {
+            let want: Vec<u32> = (0..snap.activities.len() as u32)
+                .filter(|&i| {
+                    let a = &snap.activities[i as usize];
+                    a.owner.is_some_and(|o| scope.has_rep(o as u32))
+                })
+                .collect();
+            assert_eq!(scope.activities.as_deref(), Some(&want[..]));
+            acts += want.len();
+            let want: Vec<u32> = (0..snap.leads.len() as u32)
+                .filter(|&i| {
+                    let l = &snap.leads[i as usize];
+                    let r = l.owner.as_deref().and_then(rep_of);
+                    r.is_some_and(|r| scope.has_rep(r as u32))
+                })
+                .collect();
+            assert_eq!(scope.leads.as_deref(), Some(&want[..]));
+            leads += want.len();
+        }
+        let owned = snap.activities.iter().filter(|a| a.owner.is_some()).count();
+        assert_eq!(acts, owned);
+        assert!(leads > 0);
+        // Listing again changes nothing.
+        let before: Vec<_> = teams.scopes.iter().map(|s| s.activities.clone()).collect();
+        teams.list_records(&snap);
+        let after: Vec<_> = teams.scopes.iter().map(|s| s.activities.clone()).collect();
+        assert_eq!(before, after);
+    }
+
+    /// Before listing, a team's activities are not "every activity".
+    #[test]
+    #[should_panic(expected = "before Teams::list_records")]
+    fn unlisted_team_activities_are_never_read_as_all() {
+        let (snap, defs) = demo();
+        let teams = split(&snap, &defs).unwrap();
+        let _ = teams.scopes[0].activities(&snap).count();
+    }
+
+    #[test]
+    fn the_organisation_needs_no_listing() {
+        let (snap, _) = demo();
+        assert_eq!(
+            Scope::all().activities(&snap).count(),
+            snap.activities.len()
+        );
+        assert_eq!(Scope::all().leads(&snap).count(), snap.leads.len());
+    }
 }
