@@ -107,8 +107,11 @@ pub struct Teams {
     pub teams: Vec<Team>,
     pub scopes: Vec<Scope>,
     /// Config members that name no rep of the snapshot: (team, member).
-    pub unmatched: Vec<(String, String)>,
+    pub unmatched: Unmatched,
 }
+
+/// Config members that name no rep: (team, member).
+pub type Unmatched = Vec<(String, String)>;
 
 /// Compared ignoring letter case and surrounding spaces.
 fn team_key(name: &str) -> String {
@@ -127,6 +130,8 @@ fn rep_ids(snap: &Snapshot) -> HashMap<&str, u32> {
 /// Splits the snapshot by team. Errors when two teams' `members` name the
 /// same rep (the message names both teams).
 pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
+    // Members first: they win over the CRM's team.
+    let (mut team_of, unmatched) = members(snap, defs)?;
     let mut teams: Vec<Team> = defs
         .iter()
         .enumerate()
@@ -136,13 +141,26 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
             config_index: Some(i),
         })
         .collect();
-    let mut by_key: HashMap<String, usize> = defs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (team_key(&d.name), i))
-        .collect();
+    crm_teams(snap, &mut teams, &mut team_of);
+    if team_of.iter().any(|t| t.is_none()) && !teams.is_empty() {
+        teams.push(Team {
+            name: None,
+            manager: None,
+            config_index: None,
+        });
+    }
+    let scopes = scopes(snap, &team_of, teams.len());
+    Ok(Teams {
+        teams,
+        scopes,
+        unmatched,
+    })
+}
 
-    // Members first: they win over the CRM's team.
+/// Each rep's config team by the teams' `members` (rep ids, or emails in
+/// any letter case), and the members that name no rep: (team, member).
+/// A rep two teams list is an error naming both.
+fn members(snap: &Snapshot, defs: &[TeamDef]) -> Result<(Vec<Option<usize>>, Unmatched), String> {
     let by_id = rep_ids(snap);
     let mut by_email: HashMap<String, Vec<u32>> = HashMap::default();
     for (i, r) in snap.reps.iter().enumerate() {
@@ -174,7 +192,18 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
             }
         }
     }
-    // Then the CRM's team names.
+    Ok((team_of, unmatched))
+}
+
+/// The CRM's team name of each rep no `members` list names: the config
+/// team of that name (letter case and spaces ignored), else a team of its
+/// own, added in order of first appearance with its first spelling.
+fn crm_teams(snap: &Snapshot, teams: &mut Vec<Team>, team_of: &mut [Option<usize>]) {
+    let mut by_key: HashMap<String, usize> = teams
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| t.name.as_deref().map(|n| (team_key(n), i)))
+        .collect();
     for (i, r) in snap.reps.iter().enumerate() {
         if team_of[i].is_some() {
             continue;
@@ -192,17 +221,12 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
         });
         team_of[i] = Some(t);
     }
-    if team_of.iter().any(|t| t.is_none()) && !teams.is_empty() {
-        teams.push(Team {
-            name: None,
-            manager: None,
-            config_index: None,
-        });
-    }
-    let none = teams.len().saturating_sub(1);
-    let slot = |rep: usize| team_of[rep].unwrap_or(none);
+}
 
-    let n = teams.len();
+/// The scopes of `n` teams: each one's reps and the deals they own, the
+/// reps in no team (`team_of` None) in the last. Activities and leads are
+/// listed later, when needed (`Teams::list_records`).
+fn scopes(snap: &Snapshot, team_of: &[Option<usize>], n: usize) -> Vec<Scope> {
     let mut scopes: Vec<Scope> = (0..n)
         .map(|_| Scope {
             reps: Some(Vec::new()),
@@ -214,12 +238,9 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
         })
         .collect();
     if n == 0 {
-        return Ok(Teams {
-            teams,
-            scopes,
-            unmatched,
-        });
+        return scopes;
     }
+    let slot = |rep: usize| team_of[rep].unwrap_or(n - 1);
     for r in 0..snap.reps.len() {
         let s = &mut scopes[slot(r)];
         s.reps.as_mut().unwrap().push(r as u32);
@@ -228,11 +249,7 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
     for (i, d) in snap.deals.iter().enumerate() {
         scopes[slot(d.owner)].deals.as_mut().unwrap().push(i as u32);
     }
-    Ok(Teams {
-        teams,
-        scopes,
-        unmatched,
-    })
+    scopes
 }
 
 impl Teams {
