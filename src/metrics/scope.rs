@@ -45,12 +45,6 @@ pub struct Scope {
     listed: bool,
 }
 
-impl Default for Scope {
-    fn default() -> Scope {
-        Scope::all()
-    }
-}
-
 impl Scope {
     /// The whole organisation.
     pub fn all() -> Scope {
@@ -108,6 +102,8 @@ pub struct Teams {
     pub scopes: Vec<Scope>,
     /// Config members that name no rep of the snapshot: (team, member).
     pub unmatched: Unmatched,
+    /// By rep index: the index of the rep's team (empty without teams).
+    team_of_rep: Vec<u32>,
 }
 
 /// Config members that name no rep: (team, member).
@@ -149,11 +145,18 @@ pub fn split(snap: &Snapshot, defs: &[TeamDef]) -> Result<Teams, String> {
             config_index: None,
         });
     }
-    let scopes = scopes(snap, &team_of, teams.len());
+    // The reps in no team go to the last team (pushed just above).
+    let n = teams.len();
+    let team_of_rep: Vec<u32> = match n {
+        0 => Vec::new(),
+        _ => team_of.iter().map(|t| t.unwrap_or(n - 1) as u32).collect(),
+    };
+    let scopes = scopes(snap, &team_of_rep, n);
     Ok(Teams {
         teams,
         scopes,
         unmatched,
+        team_of_rep,
     })
 }
 
@@ -223,10 +226,10 @@ fn crm_teams(snap: &Snapshot, teams: &mut Vec<Team>, team_of: &mut [Option<usize
     }
 }
 
-/// The scopes of `n` teams: each one's reps and the deals they own, the
-/// reps in no team (`team_of` None) in the last. Activities and leads are
-/// listed later, when needed (`Teams::list_records`).
-fn scopes(snap: &Snapshot, team_of: &[Option<usize>], n: usize) -> Vec<Scope> {
+/// The scopes of `n` teams: each one's reps and the deals they own, by
+/// each rep's team. Activities and leads are listed later, when needed
+/// (`Teams::list_records`).
+fn scopes(snap: &Snapshot, team_of_rep: &[u32], n: usize) -> Vec<Scope> {
     let mut scopes: Vec<Scope> = (0..n)
         .map(|_| Scope {
             reps: Some(Vec::new()),
@@ -240,7 +243,7 @@ fn scopes(snap: &Snapshot, team_of: &[Option<usize>], n: usize) -> Vec<Scope> {
     if n == 0 {
         return scopes;
     }
-    let slot = |rep: usize| team_of[rep].unwrap_or(n - 1);
+    let slot = |rep: usize| team_of_rep[rep] as usize;
     for r in 0..snap.reps.len() {
         let s = &mut scopes[slot(r)];
         s.reps.as_mut().unwrap().push(r as u32);
@@ -261,13 +264,7 @@ impl Teams {
         if self.scopes.iter().all(|s| s.listed) {
             return;
         }
-        // Every rep is in exactly one team's scope (`split`).
-        let mut team_of = vec![0u32; snap.reps.len()];
-        for (t, s) in self.scopes.iter().enumerate() {
-            for &r in s.reps.iter().flatten() {
-                team_of[r as usize] = t as u32;
-            }
-        }
+        let team_of = &self.team_of_rep;
         let by_id = rep_ids(snap);
         let mut activities = vec![Vec::new(); self.scopes.len()];
         snap.activities.iter().enumerate().for_each(|(i, a)| {
